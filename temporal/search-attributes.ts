@@ -1,0 +1,30 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { temporal } from '@temporalio/proto';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared';
+
+const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+const TYPES = {
+  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+} as const;
+
+interface HasOperatorService {
+  operatorService: {
+    addSearchAttributes(req: temporal.api.operatorservice.v1.IAddSearchAttributesRequest): Promise<unknown>;
+  };
+}
+
+/**
+ * Registers the project's custom search attributes on an existing server. Idempotent: the dev
+ * server started by `npm start` already has them, a cluster gets them on first start.
+ */
+export async function ensureSearchAttributes(connection: HasOperatorService, namespace: string): Promise<void> {
+  const searchAttributes = Object.fromEntries(
+    Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([name, type]) => [name, TYPES[type]]),
+  );
+  try {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+  } catch (err) {
+    if ((err as { code?: number }).code !== grpcStatus.ALREADY_EXISTS) throw err;
+  }
+}

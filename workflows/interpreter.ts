@@ -1,0 +1,261 @@
+/**
+ * The spec interpreter: one workflow type that runs any validated spec. Deterministic by
+ * construction — every side effect is an activity or a child workflow, time comes from the
+ * workflow clock, and state lives only in local variables that replay rebuilds.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  approveUpdate,
+  DEFAULT_RUN_OPTIONS,
+  PENDING_APPROVALS_ATTRIBUTE,
+  progressQuery,
+  type ApprovalResult,
+  type PendingApproval,
+  type RunInput,
+  type RunPhase,
+  type RunProgress,
+  type RunResult,
+  type StepRecord,
+} from './shared';
+import { evaluateCondition } from './spec/condition';
+import { resolveValue, walkPath, type Reference } from './spec/expressions';
+import type { Step } from './spec/types';
+import { validateInputs, validateSpec } from './spec/validate';
+import { errorMessage } from './steps/errors';
+import { stepKindOf } from './steps';
+import type { ApprovalDecision, ApprovalRequest, StepContext } from './steps/step-kind';
+
+/** Names visible to expressions: step records by id, and locals such as a map's `item`. */
+class Scope {
+  readonly steps = new Map<string, StepRecord>();
+  constructor(
+    readonly inputs: Record<string, unknown>,
+    readonly parent?: Scope,
+    readonly locals: Record<string, unknown> = {},
+  ) {}
+
+  findStep(id: string): StepRecord | undefined {
+    return this.steps.get(id) ?? this.parent?.findStep(id);
+  }
+
+  findLocal(name: string): { value: unknown } | undefined {
+    if (Object.prototype.hasOwnProperty.call(this.locals, name)) return { value: this.locals[name] };
+    return this.parent?.findLocal(name);
+  }
+}
+
+interface Waiting {
+  request: PendingApproval;
+  decide(result: ApprovalResult): void;
+}
+
+function invalid(type: string, what: string, issues: Array<{ path: string; message: string }>): ApplicationFailure {
+  const list = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  return ApplicationFailure.create({ type, message: `${what}: ${list}`, nonRetryable: true, details: [issues] });
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+export async function runSpec(input: RunInput): Promise<RunResult> {
+  const checked = validateSpec(input.spec);
+  if (!checked.ok) throw invalid('InvalidSpec', `spec "${input.spec?.name}" is invalid`, checked.issues);
+  const spec = checked.spec;
+  const checkedInputs = validateInputs(spec, input.inputs);
+  if (!checkedInputs.ok) throw invalid('InvalidInput', `inputs for spec "${spec.name}" are invalid`, checkedInputs.issues);
+  const options = { ...DEFAULT_RUN_OPTIONS, ...input.options };
+  const childSpecs = input.childSpecs ?? {};
+
+  const records = new Map<string, StepRecord>(Object.entries(input.resume?.steps ?? {}));
+  const pending = new Map<string, Waiting>();
+  let phase: RunPhase = 'running';
+  const top = new Scope(checkedInputs.inputs);
+  // Records carried over from an earlier run of this chain are visible to expressions again.
+  for (const [path, rec] of records) if (!path.includes('[')) top.steps.set(path, rec);
+
+  setHandler(progressQuery, (): RunProgress => {
+    const all = [...records.entries()];
+    return {
+      spec: { name: spec.name, version: spec.version },
+      phase: phase === 'running' && pending.size > 0 ? 'waiting_approval' : phase,
+      current: all.filter(([, r]) => r.status === 'running' || r.status === 'waiting').map(([p]) => p),
+      steps: Object.fromEntries(all),
+      pendingApprovals: [...pending.values()].map((w) => w.request),
+      generation: input.resume?.generation ?? 0,
+    };
+  });
+
+  setHandler(
+    approveUpdate,
+    (decision) => {
+      const result: ApprovalResult = { ...decision, at: new Date().toISOString() };
+      pending.get(decision.stepId)?.decide(result);
+      return result;
+    },
+    {
+      validator: (decision) => {
+        if (!pending.has(decision.stepId)) {
+          const waiting = [...pending.keys()];
+          throw new Error(
+            `step "${decision.stepId}" is not waiting for approval` +
+              (waiting.length ? ` (waiting: ${waiting.join(', ')})` : ' (no step is waiting)'),
+          );
+        }
+        if (decision.decision !== 'approve' && decision.decision !== 'reject') throw new Error('decision must be approve or reject');
+        if (!decision.by) throw new Error('by is required: who decided');
+      },
+    },
+  );
+
+  const syncPendingAttribute = () =>
+    upsertSearchAttributes([{ key: PENDING_APPROVALS_ATTRIBUTE, value: [...pending.keys()] }]);
+
+  const requestApproval = async (path: string, req: ApprovalRequest): Promise<ApprovalDecision> => {
+    const now = Date.now();
+    let decided: ApprovalResult | undefined;
+    pending.set(path, {
+      request: {
+        stepId: path,
+        prompt: req.prompt,
+        approvers: req.approvers,
+        requestedAt: new Date(now).toISOString(),
+        timeoutAt: req.timeoutMs === undefined ? undefined : new Date(now + req.timeoutMs).toISOString(),
+        onTimeout: req.onTimeout,
+      },
+      decide: (result) => (decided = result),
+    });
+    const record = records.get(path);
+    if (record) record.status = 'waiting';
+    syncPendingAttribute();
+    try {
+      const answered =
+        req.timeoutMs === undefined
+          ? (await condition(() => decided !== undefined), true)
+          : await condition(() => decided !== undefined, req.timeoutMs);
+      if (answered && decided) return { ...decided, timedOut: false };
+      return { decision: req.onTimeout, by: 'timeout', at: new Date().toISOString(), timedOut: true };
+    } finally {
+      pending.delete(path);
+      if (record) record.status = 'running';
+      syncPendingAttribute();
+    }
+  };
+
+  const resolveIn =
+    (scope: Scope) =>
+    (value: unknown): unknown =>
+      resolveValue(value, (ref: Reference) => {
+        if (ref.root === 'inputs') return walkPath(scope.inputs, ref.path, ref.text);
+        if (ref.root === 'steps') {
+          const [id, field] = ref.path as [string, string];
+          const rec = scope.findStep(id);
+          if (!rec) throw new Error(`expression "\${${ref.text}}": step "${id}" did not run`);
+          if (field === 'status') return rec.status;
+          if (rec.status !== 'completed') throw new Error(`expression "\${${ref.text}}": step "${id}" is ${rec.status}`);
+          return walkPath(rec.output, ref.path.slice(2), ref.text);
+        }
+        const local = scope.findLocal(ref.root);
+        if (!local) throw new Error(`expression "\${${ref.text}}": unknown name "${ref.root}"`);
+        return walkPath(local.value, ref.path, ref.text);
+      });
+
+  const runList = async (steps: Step[], scope: Scope, prefix: string): Promise<unknown> => {
+    let last: unknown = null;
+    for (const step of steps) last = await runStep(step, scope, prefix);
+    return last;
+  };
+
+  const runStep = async (step: Step, scope: Scope, prefix: string): Promise<unknown> => {
+    const path = prefix ? `${prefix}.${step.id}` : step.id;
+    const record: StepRecord = { id: step.id, kind: step.kind, status: 'running', startedAt: new Date().toISOString() };
+    records.set(path, record);
+    scope.steps.set(step.id, record);
+    const resolve = resolveIn(scope);
+    const ctx: StepContext = {
+      path,
+      options,
+      childSpecs,
+      resolve,
+      evaluate: (cond) => evaluateCondition(cond, resolve),
+      runSteps: (list) => runList(list, scope, prefix),
+      runIsolated: (list, key, locals) => runList(list, new Scope(scope.inputs, scope, locals), `${path}[${key}]`),
+      requestApproval: (req) => requestApproval(path, req),
+    };
+    try {
+      const output = (await stepKindOf(step).run(step, ctx)) ?? null;
+      const size = utf8Length(JSON.stringify(output));
+      if (size > options.maxOutputBytes) {
+        throw ApplicationFailure.create({
+          type: 'OutputTooLarge',
+          message: `output is ${size} bytes, over the limit of ${options.maxOutputBytes} bytes (options.maxOutputBytes)`,
+          nonRetryable: true,
+        });
+      }
+      Object.assign(record, { status: 'completed', output, finishedAt: new Date().toISOString() });
+      return output;
+    } catch (err) {
+      record.finishedAt = new Date().toISOString();
+      if (isCancellation(err)) {
+        record.status = 'cancelled';
+        throw err;
+      }
+      record.status = 'failed';
+      record.error = errorMessage(err);
+      if (err instanceof ApplicationFailure && err.type === 'StepFailed') throw err;
+      throw ApplicationFailure.create({
+        type: 'StepFailed',
+        message: `step "${path}" failed: ${record.error}`,
+        nonRetryable: true,
+        cause: err instanceof Error ? err : undefined,
+        details: [{ stepId: path }],
+      });
+    }
+  };
+
+  try {
+    const first = input.resume?.nextStep ?? 0;
+    for (let i = first; i < spec.steps.length; i++) {
+      await runStep(spec.steps[i] as Step, top, '');
+      const done = i + 1 - first;
+      const every = options.continueAsNewAfterSteps;
+      const moreToDo = i + 1 < spec.steps.length;
+      if (moreToDo && ((every > 0 && done >= every) || workflowInfo().continueAsNewSuggested)) {
+        // Handlers must finish before the history is closed, or their callers see an error.
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof runSpec>({
+          ...input,
+          resume: { nextStep: i + 1, steps: Object.fromEntries(records), generation: (input.resume?.generation ?? 0) + 1 },
+        });
+      }
+    }
+    const output =
+      spec.output === undefined
+        ? Object.fromEntries(spec.steps.map((s) => [s.id, top.findStep(s.id)?.output ?? null]))
+        : resolveIn(top)(spec.output);
+    phase = 'completed';
+    return { output, steps: Object.fromEntries(records) };
+  } catch (err) {
+    phase = isCancellation(err) ? 'cancelled' : 'failed';
+    throw err;
+  }
+}

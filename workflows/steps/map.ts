@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { stepIdSchema } from '../spec/common';
+import type { Step } from '../spec/types';
+import type { BaseStep, StepKind } from './step-kind';
+
+/**
+ * Runs `steps` once per item of a list, at most `maxConcurrency` items at a time. Inside, `item`
+ * and `index` name the current element. The output is the list of each item's last step output,
+ * in item order. The first failing item cancels the others and fails the step.
+ */
+export interface MapStep extends BaseStep {
+  kind: 'map';
+  items: unknown;
+  maxConcurrency?: number;
+  steps: Step[];
+}
+
+export const DEFAULT_MAP_CONCURRENCY = 4;
+
+export const mapKind: StepKind<MapStep> = {
+  kind: 'map',
+  schema: (step) =>
+    z.strictObject({
+      id: stepIdSchema,
+      kind: z.literal('map'),
+      name: z.string().optional(),
+      items: z.union([z.string(), z.array(z.unknown())]),
+      maxConcurrency: z.number().int().min(1).max(1000).optional(),
+      steps: z.array(step).min(1),
+    }),
+  nested: (step) => ({ lists: [step.steps], exported: false, locals: ['item', 'index'] }),
+  async run(step, ctx) {
+    const items = ctx.resolve(step.items);
+    if (!Array.isArray(items)) {
+      throw ApplicationFailure.create({
+        type: 'InvalidSpec',
+        message: `map "${ctx.path}": items must resolve to a list, got ${typeof items}`,
+        nonRetryable: true,
+      });
+    }
+    const results: unknown[] = new Array(items.length);
+    let next = 0;
+    let failed = false;
+    // A fixed pool of lanes, each taking the next item: deterministic, and never more than the cap.
+    const lane = async (): Promise<void> => {
+      while (!failed && next < items.length) {
+        const index = next++;
+        results[index] = await ctx.runIsolated(step.steps, index, { item: items[index], index });
+      }
+    };
+    const lanes = Math.min(step.maxConcurrency ?? DEFAULT_MAP_CONCURRENCY, items.length);
+    await new CancellationScope().run(async () => {
+      const running = Array.from({ length: lanes }, lane);
+      try {
+        await Promise.all(running);
+      } catch (err) {
+        failed = true;
+        CancellationScope.current().cancel();
+        await Promise.allSettled(running);
+        throw err;
+      }
+    });
+    return results;
+  },
+};

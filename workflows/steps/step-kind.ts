@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { Condition } from '../spec/condition';
+import type { Step } from '../spec/types';
+import type { RunOptions, Spec } from '../shared';
+
+/** Fields every step has, whatever its kind. */
+export interface BaseStep {
+  /** Unique within the spec; becomes the activity summary in the Web UI. */
+  id: string;
+  kind: string;
+  /** Optional human label shown in progress. */
+  name?: string;
+}
+
+/** Step lists nested inside a step, and how their ids are seen by later steps. */
+export interface NestedSteps {
+  lists: Step[][];
+  /** true: inner ids are referenceable after the step (parallel, branch); false: per-item scope (map). */
+  exported: boolean;
+  /** Local names visible inside the lists (e.g. `item`, `index` in a map). */
+  locals?: string[];
+}
+
+/** What the interpreter gives a step kind while it runs. */
+export interface StepContext {
+  /** Progress path of this step, e.g. `fetch` or `each[2].fetch`. */
+  readonly path: string;
+  readonly options: Required<RunOptions>;
+  readonly childSpecs: Record<string, Spec>;
+  /** Resolves `${...}` expressions inside any JSON value in the current scope. */
+  resolve(value: unknown): unknown;
+  evaluate(condition: Condition): boolean;
+  /** Runs a nested list in this scope (parallel, branch): its step ids stay global. Returns the last output. */
+  runSteps(steps: Step[]): Promise<unknown>;
+  /**
+   * Runs a nested list in a fresh scope with extra locals (one `map` item); its steps' paths are
+   * `<this path>[key].<id>`. Returns the last output.
+   */
+  runIsolated(steps: Step[], key: number, locals: Record<string, unknown>): Promise<unknown>;
+  /** Waits for a human decision on this step (approval kinds). */
+  requestApproval(request: ApprovalRequest): Promise<ApprovalDecision>;
+}
+
+export interface ApprovalRequest {
+  prompt?: string;
+  approvers?: string[];
+  timeoutMs?: number;
+  onTimeout: 'approve' | 'reject';
+}
+
+export interface ApprovalDecision {
+  decision: 'approve' | 'reject';
+  by: string;
+  comment?: string;
+  /** ISO time of the decision. */
+  at: string;
+  /** true when no human answered before the timeout and the default applied. */
+  timedOut: boolean;
+}
+
+/** One module per step kind implements this; register it in `steps/index.ts`. */
+export interface StepKind<S extends BaseStep = BaseStep> {
+  kind: S['kind'];
+  /** Zod schema of the step; `step` is the schema of any step, for nested lists. */
+  schema(step: z.ZodType<Step>): z.ZodType<S>;
+  nested?(step: S): NestedSteps;
+  run(step: S, ctx: StepContext): Promise<unknown>;
+}

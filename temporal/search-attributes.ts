@@ -1,7 +1,8 @@
-import { status as grpcStatus } from '@grpc/grpc-js';
 import { temporal } from '@temporalio/proto';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared';
 
+/** gRPC status ALREADY_EXISTS (kept local: importing grpc-js would split protobufjs copies). */
+const GRPC_ALREADY_EXISTS = 6;
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const TYPES = {
   Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -25,6 +26,6 @@ export async function ensureSearchAttributes(connection: HasOperatorService, nam
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   } catch (err) {
-    if ((err as { code?: number }).code !== grpcStatus.ALREADY_EXISTS) throw err;
+    if ((err as { code?: number }).code !== GRPC_ALREADY_EXISTS) throw err;
   }
 }

@@ -2,7 +2,18 @@ import path from 'node:path';
 import { z } from 'zod';
 import { durationSchema } from '../workflows/spec/common';
 import { durationToMs } from '../workflows/spec/duration';
+import { loadMcpConfig } from '../activities/mcp/config/load';
+import type { McpConfig } from '../activities/mcp/config/types';
 import { parseConfig } from './config-errors';
+
+/** The worker's MCP client pool: servers from the layered `.mcp.json`, and how the pool treats them. */
+export interface McpWorkerConfig {
+  servers: McpConfig;
+  toolCacheTtlMs: number;
+  maxConcurrencyPerServer: number;
+  /** Where images and binary resources returned by tools are stored (step outputs carry file:// references). */
+  blobDir: string;
+}
 
 export interface OrchestratorWorkerConfig {
   maxConcurrentActivityTaskExecutions: number;
@@ -13,6 +24,10 @@ export interface OrchestratorWorkerConfig {
   httpAllowedHosts: string[];
   /** Modules whose exported `activities` object (or `createActivities()`) is registered too. */
   activityModules: string[];
+  /** A workflow bundle built ahead of time (bundleWorkflowCode); bundled at start-up when absent. */
+  workflowBundlePath?: string;
+  /** Absent: the worker runs without MCP servers. */
+  mcp?: McpWorkerConfig;
 }
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -28,6 +43,14 @@ const schema = z.object({
   ORCHESTRATOR_SHUTDOWN_GRACE: durationSchema.default('30s'),
   HTTP_ALLOWED_HOSTS: list,
   ORCHESTRATOR_ACTIVITY_MODULES: list,
+  ORCHESTRATOR_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /** A directory holding `.mcp.json` (and its layers) or a base file; default: the working directory. */
+  MCP_CONFIG: z.string().min(1).optional(),
+  MCP_ENV: z.string().min(1).optional(),
+  NODE_ENV: z.string().optional(),
+  MCP_TOOL_CACHE_TTL: durationSchema.default('5m'),
+  MCP_MAX_CONCURRENCY_PER_SERVER: positiveInt(16),
+  MCP_BLOB_DIR: z.string().min(1).default('.data/mcp-blobs'),
 });
 
 export function loadOrchestratorWorkerConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorWorkerConfig {
@@ -39,5 +62,16 @@ export function loadOrchestratorWorkerConfig(env: NodeJS.ProcessEnv = process.en
     shutdownGraceTimeMs: durationToMs(c.ORCHESTRATOR_SHUTDOWN_GRACE),
     httpAllowedHosts: c.HTTP_ALLOWED_HOSTS,
     activityModules: c.ORCHESTRATOR_ACTIVITY_MODULES.map((m) => path.resolve(m)),
+    workflowBundlePath: c.ORCHESTRATOR_WORKFLOW_BUNDLE && path.resolve(c.ORCHESTRATOR_WORKFLOW_BUNDLE),
+    mcp: {
+      // Read and validated here, so a bad .mcp.json stops the worker before it polls.
+      servers: loadMcpConfig(
+        { location: c.MCP_CONFIG ?? process.cwd(), envName: c.MCP_ENV ?? c.NODE_ENV, required: c.MCP_CONFIG !== undefined },
+        env,
+      ),
+      toolCacheTtlMs: durationToMs(c.MCP_TOOL_CACHE_TTL),
+      maxConcurrencyPerServer: c.MCP_MAX_CONCURRENCY_PER_SERVER,
+      blobDir: path.resolve(c.MCP_BLOB_DIR),
+    },
   };
 }

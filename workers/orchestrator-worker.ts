@@ -1,5 +1,6 @@
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { McpClientPool } from '../activities/mcp/pool';
 import type { TemporalConfig } from '../temporal/config';
 import { ConfigError } from './config-errors';
 import type { OrchestratorWorkerConfig } from './orchestrator-config';
@@ -14,6 +15,29 @@ export interface OrchestratorWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Extra activities registered beside the generic ones (in-process tests, embedders). */
   activities?: ActivityMap;
+  /** The MCP client pool to share; the caller then owns (and closes) it. By default one is built from `config.mcp`. */
+  mcpPool?: McpClientPool;
+}
+
+/** Closes the worker's own MCP pool once the worker has drained, so no server process outlives it. */
+function closeMcpPoolAfterRun(pool: McpClientPool): WorkerPlugin {
+  return {
+    name: 'close-mcp-pool',
+    async runWorker(worker, next) {
+      try {
+        await next(worker);
+      } finally {
+        await pool.close();
+      }
+    },
+  };
+}
+
+function createMcpPool(config: OrchestratorWorkerConfig): McpClientPool {
+  return new McpClientPool(config.mcp?.servers, {
+    toolCacheTtlMs: config.mcp?.toolCacheTtlMs,
+    maxConcurrencyPerServer: config.mcp?.maxConcurrencyPerServer,
+  });
 }
 
 /** Loads the activity modules named in config; a module that exports none stops start-up. */
@@ -34,14 +58,14 @@ async function loadActivityModules(paths: readonly string[]): Promise<ActivityMa
 
 export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions): Promise<Worker> {
   const { config } = opts;
+  const mcpPool = opts.mcpPool ?? createMcpPool(config);
   const activities = {
-    ...createActivities({ httpAllowedHosts: config.httpAllowedHosts }),
+    ...createActivities({ httpAllowedHosts: config.httpAllowedHosts, mcp: { pool: mcpPool, blobDir: config.mcp?.blobDir } }),
     ...(await loadActivityModules(config.activityModules)),
     ...opts.activities,
   };
-  const workflows = opts.workflowBundle
-    ? { workflowBundle: opts.workflowBundle }
-    : { workflowsPath: require.resolve('../workflows') };
+  const bundle = opts.workflowBundle ?? (config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined);
+  const workflows = bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
     connection: opts.connection,
     namespace: opts.temporal.namespace,
@@ -52,5 +76,6 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: config.maxCachedWorkflows,
     shutdownGraceTime: config.shutdownGraceTimeMs,
+    plugins: opts.mcpPool ? [] : [closeMcpPoolAfterRun(mcpPool)],
   });
 }

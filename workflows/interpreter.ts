@@ -169,8 +169,9 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
         if (ref.root === 'steps') {
           const [id, field] = ref.path as [string, string];
           const rec = scope.findStep(id);
+          // Validation guarantees the id exists; a step a branch passed over reads as skipped.
+          if (field === 'status') return rec?.status ?? 'skipped';
           if (!rec) throw new Error(`expression "\${${ref.text}}": step "${id}" did not run`);
-          if (field === 'status') return rec.status;
           if (rec.status !== 'completed') throw new Error(`expression "\${${ref.text}}": step "${id}" is ${rec.status}`);
           return walkPath(rec.output, ref.path.slice(2), ref.text);
         }

@@ -5,6 +5,7 @@ import type { ChildStep } from '../steps/child';
 import type { MapStep } from '../steps/map';
 import type { ParallelStep } from '../steps/parallel';
 import type { SleepStep } from '../steps/sleep';
+import type { ToolStep } from '../steps/tool';
 
 /** Every step a spec can hold; a new kind adds its type here and its module to `steps/index.ts`. */
-export type Step = ActivityStep | ApprovalStep | BranchStep | ChildStep | MapStep | ParallelStep | SleepStep;
+export type Step = ActivityStep | ApprovalStep | BranchStep | ChildStep | MapStep | ParallelStep | SleepStep | ToolStep;

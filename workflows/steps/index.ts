@@ -7,6 +7,7 @@ import { mapKind } from './map';
 import { parallelKind } from './parallel';
 import { sleepKind } from './sleep';
 import type { StepKind } from './step-kind';
+import { toolKind } from './tool';
 
 /** The registry of step kinds, by `kind`. */
 export const STEP_KINDS = {
@@ -17,6 +18,7 @@ export const STEP_KINDS = {
   map: mapKind,
   parallel: parallelKind,
   sleep: sleepKind,
+  tool: toolKind,
 } satisfies { [K in Step['kind']]: StepKind<Extract<Step, { kind: K }>> };
 
 export function stepKindOf<S extends Step>(step: S): StepKind<S> {

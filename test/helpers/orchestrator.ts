@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
+import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
+import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput, type RunResult, type Spec } from '../../workflows/shared';
+import { activities as testActivities } from '../fixtures/test-activities';
+import { bundleWorkflowsOnce } from './temporal';
+
+export interface Orchestrator {
+  env: TestWorkflowEnvironment;
+  worker: Worker;
+  taskQueue: string;
+  start(spec: Spec, inputs?: Record<string, unknown>, extra?: Partial<RunInput>): Promise<WorkflowHandle<(i: RunInput) => Promise<RunResult>>>;
+  stop(): Promise<void>;
+}
+
+/** An in-process orchestrator worker with the test activities, on a task queue of its own. */
+export async function startOrchestrator(env: TestWorkflowEnvironment): Promise<Orchestrator> {
+  const taskQueue = `test-${randomUUID()}`;
+  const temporal = { address: env.address, namespace: env.namespace ?? 'default', uiUrl: 'http://127.0.0.1:8233', taskQueue };
+  const worker = await createOrchestratorWorker({
+    connection: env.nativeConnection,
+    temporal,
+    config: loadOrchestratorWorkerConfig({}),
+    workflowBundle: await bundleWorkflowsOnce(),
+    activities: testActivities,
+  });
+  const running = worker.run();
+  return {
+    env,
+    worker,
+    taskQueue,
+    start: (spec, inputs = {}, extra = {}) =>
+      env.client.workflow.start<(i: RunInput) => Promise<RunResult>>(RUN_SPEC_WORKFLOW, {
+        taskQueue,
+        workflowId: `${spec.name}-${randomUUID()}`,
+        args: [{ spec, inputs, ...extra }],
+        typedSearchAttributes: [{ key: SPEC_NAME_ATTRIBUTE, value: spec.name }],
+      }),
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}

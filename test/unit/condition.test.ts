@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { conditionSchema, evaluateCondition, type Condition } from '../../workflows/spec/condition';
+
+const id = (v: unknown) => v;
+
+test('conditions compare JSON values', () => {
+  const cases: Array<[Condition, boolean]> = [
+    [{ eq: [{ a: [1, 2] }, { a: [1, 2] }] }, true],
+    [{ eq: [1, '1'] }, false],
+    [{ ne: ['a', 'b'] }, true],
+    [{ gt: [3, 2] }, true],
+    [{ gte: ['b', 'b'] }, true],
+    [{ lt: [1, 2] }, true],
+    [{ lte: [3, 2] }, false],
+    [{ in: ['x', ['y', 'x']] }, true],
+    [{ truthy: '' }, false],
+    [{ and: [{ truthy: 1 }, { not: { truthy: 0 } }] }, true],
+    [{ or: [{ truthy: 0 }, { eq: [null, null] }] }, true],
+  ];
+  for (const [cond, expected] of cases) assert.equal(evaluateCondition(cond, id), expected, JSON.stringify(cond));
+});
+
+test('operands are resolved before comparing', () => {
+  const resolve = (v: unknown) => (v === '${x}' ? 5 : v);
+  assert.equal(evaluateCondition({ gt: ['${x}', 4] }, resolve), true);
+});
+
+test('ordering mixed types is an error, not a silent false', () => {
+  assert.throws(() => evaluateCondition({ gt: [1, 'a'] }, id), /both must be numbers or both strings/);
+  assert.throws(() => evaluateCondition({ in: [1, 'abc'] }, id), /must be a list/);
+});
+
+test('the schema rejects unknown operators and wrong arity', () => {
+  assert.equal(conditionSchema.safeParse({ eq: [1, 2] }).success, true);
+  assert.equal(conditionSchema.safeParse({ equals: [1, 2] }).success, false);
+  assert.equal(conditionSchema.safeParse({ eq: [1] }).success, false);
+  assert.equal(conditionSchema.safeParse({ and: [] }).success, false);
+});

@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { durationSchema, retrySchema, stepIdSchema, toRetryPolicy, type RetrySpec } from '../spec/common';
+import { durationToMs, type Duration } from '../spec/duration';
+import type { BaseStep, StepKind } from './step-kind';
+
+/** Calls one MCP tool, addressed `server.tool`; `args` may hold expressions. */
+export interface ToolStep extends BaseStep {
+  kind: 'tool';
+  tool: string;
+  args?: Record<string, unknown>;
+  startToCloseTimeout?: Duration;
+  heartbeatTimeout?: Duration;
+  retry?: RetrySpec;
+}
+
+// ---- The contract with the MCP activities (workflows may not import from activities/). ----
+
+export interface ToolDescriptor {
+  name: string;
+  description?: string;
+  inputSchema: { type: 'object'; properties?: Record<string, unknown>; required?: string[]; [k: string]: unknown };
+}
+
+/** A server's tool list as one run saw it; recorded in the run's history as an activity result. */
+export interface ToolCatalogue {
+  server: string;
+  tools: ToolDescriptor[];
+  /** When the worker's pool fetched the list from the server (ISO time). */
+  fetchedAt: string;
+}
+
+export interface ToolCallInput {
+  server: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+}
+
+/** Binary content stays out of history: the output carries a reference to a stored copy. */
+export interface BlobReference {
+  mimeType: string;
+  bytes: number;
+  sha256: string;
+  /** Where the worker stored it (file:// URI), or `sha256:<hex>` when it keeps no copy. */
+  ref: string;
+}
+
+export type ToolContent =
+  | { type: 'text'; text: string }
+  | ({ type: 'image' | 'audio' } & BlobReference)
+  | { type: 'resource'; uri: string; mimeType?: string; text: string }
+  | ({ type: 'resource'; uri: string } & BlobReference)
+  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string };
+
+export interface ToolOutput {
+  /** Every text block, joined by newlines. */
+  text: string;
+  /** The tool's `structuredContent`, when it returns one. */
+  structured?: unknown;
+  content: ToolContent[];
+}
+
+export type McpFailureType =
+  | 'McpToolError'
+  | 'McpUnknownTool'
+  | 'McpUnknownServer'
+  | 'McpInvalidArguments'
+  | 'McpTransportError'
+  | 'McpProtocolError'
+  | 'McpServerError';
+
+export interface McpToolActivities {
+  mcpListTools(input: { server: string }): Promise<ToolCatalogue>;
+  mcpCallTool(input: ToolCallInput): Promise<ToolOutput>;
+}
+
+// ---- The step kind. ----
+
+export const TOOL_ADDRESS_RE = /^[A-Za-z0-9_-]{1,64}\.[^\s.$][^\s$]*$/;
+export const DEFAULT_TOOL_TIMEOUT = '5m';
+/** Cancellation reaches an activity only through a heartbeat, so tool calls always heartbeat. */
+export const DEFAULT_TOOL_HEARTBEAT_TIMEOUT = '10s';
+const DEFAULT_TOOL_RETRY: RetrySpec = { maxAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maxInterval: '30s' };
+
+/**
+ * Catalogues this run has seen, by server. Workflow module state is per execution, so this is
+ * per run; replay rebuilds it from the recorded activity results, whatever the servers say now.
+ */
+const catalogues = new Map<string, Promise<ToolCatalogue>>();
+
+function failure(type: McpFailureType, message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
+}
+
+function catalogueFor(server: string, fetch: McpToolActivities['mcpListTools'], again = false): Promise<ToolCatalogue> {
+  const known = catalogues.get(server);
+  if (known && !again) return known;
+  const pending = fetch({ server });
+  catalogues.set(server, pending);
+  // A failed fetch is not kept: a later step asks again.
+  pending.catch(() => {
+    if (catalogues.get(server) === pending) catalogues.delete(server);
+  });
+  return pending;
+}
+
+/** The run's view of a tool; a name it has not seen triggers one (recorded) refresh before failing. */
+async function describeTool(
+  server: string,
+  tool: string,
+  fetch: McpToolActivities['mcpListTools'],
+): Promise<ToolDescriptor> {
+  let catalogue = await catalogueFor(server, fetch);
+  let found = catalogue.tools.find((t) => t.name === tool);
+  if (!found) {
+    catalogue = await catalogueFor(server, fetch, true);
+    found = catalogue.tools.find((t) => t.name === tool);
+  }
+  if (!found) {
+    const available = catalogue.tools.map((t) => `${server}.${t.name}`);
+    throw failure('McpUnknownTool', `unknown tool "${server}.${tool}" (available: ${available.join(', ') || 'none'})`, {
+      available,
+    });
+  }
+  return found;
+}
+
+function checkArguments(address: string, args: unknown, tool: ToolDescriptor): Record<string, unknown> {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+    throw failure('McpInvalidArguments', `${address}: args must resolve to an object`);
+  }
+  const missing = (tool.inputSchema.required ?? []).filter((k) => (args as Record<string, unknown>)[k] === undefined);
+  if (missing.length) {
+    throw failure('McpInvalidArguments', `${address}: missing required argument(s) ${missing.join(', ')}`, { missing });
+  }
+  return args as Record<string, unknown>;
+}
+
+export const toolKind: StepKind<ToolStep> = {
+  kind: 'tool',
+  schema: () =>
+    z.strictObject({
+      id: stepIdSchema,
+      kind: z.literal('tool'),
+      name: z.string().optional(),
+      tool: z.string().regex(TOOL_ADDRESS_RE, 'tool must be addressed as server.tool, e.g. fs.read_text_file'),
+      args: z.record(z.string(), z.unknown()).optional(),
+      startToCloseTimeout: durationSchema.optional(),
+      heartbeatTimeout: durationSchema.optional(),
+      retry: retrySchema.optional(),
+    }),
+  async run(step, ctx) {
+    const dot = step.tool.indexOf('.');
+    const server = step.tool.slice(0, dot);
+    const tool = step.tool.slice(dot + 1);
+    const retry = toRetryPolicy(step.retry ?? DEFAULT_TOOL_RETRY);
+    const { mcpListTools } = proxyActivities<McpToolActivities>({
+      startToCloseTimeout: '1m',
+      retry,
+      summary: `${ctx.path}: tools of ${server}`,
+    });
+    const { mcpCallTool } = proxyActivities<McpToolActivities>({
+      startToCloseTimeout: durationToMs(step.startToCloseTimeout ?? DEFAULT_TOOL_TIMEOUT),
+      heartbeatTimeout: durationToMs(step.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
+      retry,
+      summary: ctx.path,
+      // The run reports the step cancelled only once the MCP request was cancelled too.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    });
+    const descriptor = await describeTool(server, tool, mcpListTools);
+    const args = checkArguments(step.tool, ctx.resolve(step.args ?? {}), descriptor);
+    return mcpCallTool({ server, tool, arguments: args });
+  },
+};

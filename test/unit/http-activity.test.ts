@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createHttpActivity } from '../../activities/http';
+import { createHttpActivity, type HttpRequest, type HttpResponse } from '../../activities/http';
 
 let server: Server;
 let host: string;
@@ -28,8 +28,8 @@ before(async () => {
 
 after(() => server.close());
 
-const run = (allowed: string[], req: Parameters<ReturnType<typeof createHttpActivity>>[0]) =>
-  new MockActivityEnvironment().run(createHttpActivity(allowed), req);
+const run = (allowed: string[], req: HttpRequest): Promise<HttpResponse> =>
+  new MockActivityEnvironment().run(createHttpActivity(allowed), req) as Promise<HttpResponse>;
 
 async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
   try {

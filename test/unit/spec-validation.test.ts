@@ -40,7 +40,7 @@ describe('spec validation', () => {
   });
 
   test('unknown fields, unknown kinds and bad names are rejected', () => {
-    assert.deepEqual(issuesOf({ name: 'x', steps: [{ ...sleep('a'), colour: 'red' }] }).map((i) => i.path), ['steps[0]']);
+    assert.deepEqual(issuesOf({ name: 'x', steps: [{ ...sleep('a'), colour: 'red' }] }).map((i) => i.path), ['steps[0].colour']);
     assert.deepEqual(issuesOf({ name: 'x', steps: [{ id: 'a', kind: 'teleport' }] }).map((i) => i.path), ['steps[0].kind']);
     assert.deepEqual(issuesOf({ name: 'Bad Name', steps: [sleep('a')] }).map((i) => i.path), ['name']);
     assert.deepEqual(issuesOf({ name: 'x', steps: [] }).map((i) => i.path), ['steps']);
@@ -140,5 +140,21 @@ describe('child specs', () => {
     assert.match(cyc.ok ? '' : cyc.issues[0]!.message, /cycle: a → b → a/);
     const missing = await resolveChildSpecs(child('a', 'zz'), async () => undefined);
     assert.match(missing.ok ? '' : missing.issues[0]!.message, /"zz", which is not registered/);
+  });
+});
+
+describe('field paths', () => {
+  test('a malformed expression is an issue at its step, not an exception', () => {
+    const issues = issuesOf({ name: 'x', steps: [sleep('a'), { id: 'b', kind: 'activity', activity: 'echo', args: '${1x}' }], output: '${steps.a.output[x]}' });
+    assert.deepEqual(issues.map((i) => i.path), ['steps[1]', 'output']);
+    assert.match(issues[0]!.message, /invalid expression "\$\{1x\}"/);
+  });
+
+  test('each unknown field is named at its own path', () => {
+    const issues = issuesOf({ name: 'x', steps: [{ ...sleep('a'), durtion: '1s', colour: 1 }] });
+    assert.deepEqual(issues, [
+      { path: 'steps[0].durtion', message: 'unknown field' },
+      { path: 'steps[0].colour', message: 'unknown field' },
+    ]);
   });
 });

@@ -18,10 +18,14 @@ export const inputDeclSchema: z.ZodType<InputDecl> = z.strictObject({
   required: z.boolean().optional(),
 });
 
+/** Spec names double as workflow-id prefixes and spec-store folder names: keep them plain. */
+export const SPEC_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+export const specNameSchema = z
+  .string()
+  .regex(SPEC_NAME_PATTERN, 'spec name must be lower-case letters, digits, ".", "_" or "-" (max 100)');
+
 export const specSchema: z.ZodType<Spec> = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'spec name must be lower-case letters, digits, ".", "_" or "-" (max 100)'),
+  name: specNameSchema,
   version: z.number().int().min(1).optional(),
   description: z.string().optional(),
   inputs: z.record(z.string().regex(/^[A-Za-z_]\w*$/, 'input names must be identifiers'), inputDeclSchema).optional(),
@@ -46,5 +50,10 @@ export function formatPath(path: ReadonlyArray<PropertyKey>, base = ''): string 
 }
 
 export function zodIssues(error: z.ZodError, base = ''): FieldIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path, base), message: issue.message }));
+  return error.issues.flatMap((issue) =>
+    // One issue per unknown key, at the key itself, so the path names the bad field.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key], base), message: 'unknown field' }))
+      : [{ path: formatPath(issue.path, base), message: issue.message }],
+  );
 }

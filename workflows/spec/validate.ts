@@ -40,10 +40,13 @@ function nestedLists(step: Step): Array<{ list: Step[]; path: string }> {
   return (nested?.lists ?? []).map((list) => ({ list, path: locate(step, list) ?? '?' }));
 }
 
+function nestedSet(step: Step): Set<unknown> {
+  return new Set(stepKindOf(step).nested?.(step).lists ?? []);
+}
+
 /** Refs a step makes in its own fields (nested step lists excluded). */
 function ownReferences(step: Step): Reference[] {
-  const nested = stepKindOf(step).nested?.(step);
-  return findReferences(step, new Set(nested?.lists ?? []));
+  return findReferences(step, nestedSet(step));
 }
 
 function allSteps(list: Step[], path: string, out: Located[] = []): Located[] {
@@ -65,6 +68,17 @@ function checkSemantics(spec: Spec, base: string): FieldIssue[] {
     if (first) issues.push({ path: `${l.path}.id`, message: `duplicate step id "${l.step.id}" (first at ${first.path})` });
     else byId.set(l.step.id, l);
   }
+
+  // Malformed `${...}` text is a field error, found before any reference is followed.
+  const syntax = [...located.map((l) => ({ value: l.step as unknown, path: l.path, skip: nestedSet(l.step) })), { value: spec.output, path: base ? `${base}.output` : 'output', skip: new Set<unknown>() }];
+  for (const { value, path, skip } of syntax) {
+    try {
+      findReferences(value, skip);
+    } catch (err) {
+      issues.push({ path, message: (err as Error).message });
+    }
+  }
+  if (issues.length) return issues;
 
   const cycle = findCycle(located);
   if (cycle) {

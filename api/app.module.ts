@@ -1,0 +1,52 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import type { Client } from '@temporalio/client';
+import type { TemporalConfig } from '../temporal/config';
+import { HealthController } from './health/health.controller';
+import { ExampleSpecsLoader } from './specs/example-specs.loader';
+import { SpecStore } from './specs/spec-store';
+import { SpecsController } from './specs/specs.controller';
+import { temporalClientProviders } from './temporal/temporal-client.provider';
+import { EXAMPLES_DIR, SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from './tokens';
+import { WorkflowsController } from './workflows/workflows.controller';
+import { WorkflowsService } from './workflows/workflows.service';
+
+export interface AppModuleOptions {
+  temporal: TemporalConfig;
+  client?: Client;
+  specStoreDir: string;
+  /** null: register no examples. */
+  examplesDir: string | null;
+}
+
+/** What every feature module shares: the Temporal client and config, and the spec store. */
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(opts: AppModuleOptions): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        ...temporalClientProviders(opts.temporal, opts.client),
+        { provide: SPEC_STORE, useValue: new SpecStore(opts.specStoreDir) },
+        { provide: EXAMPLES_DIR, useValue: opts.examplesDir },
+      ],
+      exports: [TEMPORAL_CLIENT, TEMPORAL_CONFIG, SPEC_STORE, EXAMPLES_DIR],
+    };
+  }
+}
+
+@Module({ controllers: [WorkflowsController], providers: [WorkflowsService] })
+class WorkflowsModule {}
+
+@Module({ controllers: [SpecsController], providers: [ExampleSpecsLoader] })
+class SpecsModule {}
+
+@Module({ controllers: [HealthController] })
+class HealthModule {}
+
+@Module({})
+export class AppModule {
+  static forRoot(opts: AppModuleOptions): DynamicModule {
+    return { module: AppModule, imports: [CoreModule.forRoot(opts), WorkflowsModule, SpecsModule, HealthModule] };
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Entry of the API process (`npm run api`): validates its config, then serves until SIGINT or
+ * SIGTERM, when Nest's shutdown hooks close the Temporal connection.
+ */
+import { Logger } from '@nestjs/common';
+import { loadTemporalConfig } from '../temporal/config';
+import { ConfigError } from '../workers/config-errors';
+import { createApp } from './app';
+import { loadApiConfig } from './config';
+
+async function main(): Promise<void> {
+  const temporal = loadTemporalConfig();
+  const api = loadApiConfig();
+  const app = await createApp({ temporal, specStoreDir: api.specStoreDir, port: api.port, host: api.host });
+  const url = await app.getUrl();
+  new Logger('Api').log(
+    `listening on ${url} (docs: ${url}/docs); Temporal ${temporal.address}, spec store ${api.specStoreDir}`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? `api refused to start: ${err.message}` : err);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+/**
+ * How errors from the Temporal client become HTTP responses. Pure, so the mapping can be read
+ * (and tested) apart from Nest.
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  isGrpcServiceError,
+  NamespaceNotFoundError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+
+export interface HttpErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+const body = (statusCode: number, message: string): HttpErrorBody => ({
+  statusCode,
+  error: REASONS[statusCode] ?? 'Error',
+  message,
+});
+
+/** The gRPC status behind an error, looking through the client's ServiceError wrapper. */
+function grpcCode(err: unknown): GrpcStatus | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (isGrpcServiceError(current)) return current.code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+const GRPC_TO_HTTP: Partial<Record<GrpcStatus, number>> = {
+  [GrpcStatus.UNAVAILABLE]: 503,
+  [GrpcStatus.DEADLINE_EXCEEDED]: 504,
+  [GrpcStatus.INVALID_ARGUMENT]: 400,
+  [GrpcStatus.NOT_FOUND]: 404,
+  [GrpcStatus.ALREADY_EXISTS]: 409,
+  [GrpcStatus.FAILED_PRECONDITION]: 409,
+  [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
+};
+
+/** A one-line description of a Temporal error, with the gRPC detail when there is one. */
+export function describeTemporalError(err: unknown): string {
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (isGrpcServiceError(current)) return current.details || current.message;
+    current = current.cause;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The HTTP answer for a Temporal error, or undefined when `err` is not one. */
+export function temporalErrorToHttp(err: unknown): HttpErrorBody | undefined {
+  if (err instanceof WorkflowNotFoundError) {
+    return body(404, err.workflowId ? `run "${err.workflowId}" not found` : err.message);
+  }
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    return body(409, `run "${err.workflowId}" already exists`);
+  }
+  if (err instanceof WorkflowUpdateFailedError) {
+    // The update's validator rejected it (e.g. the step is not waiting): the run's state conflicts.
+    return body(409, err.cause?.message ?? err.message);
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return body(504, `the run did not answer in time: ${err.message}`);
+  }
+  if (err instanceof NamespaceNotFoundError) {
+    return body(503, `Temporal namespace "${err.namespace}" does not exist`);
+  }
+  const code = grpcCode(err);
+  if (code === undefined) return err instanceof ServiceError ? body(502, err.message) : undefined;
+  const status = GRPC_TO_HTTP[code] ?? 502;
+  const detail = describeTemporalError(err);
+  if (status === 503) return body(status, `Temporal is unreachable: ${detail}`);
+  if (status === 504) return body(status, `Temporal did not answer in time: ${detail}`);
+  return body(status, detail);
+}

@@ -1,0 +1,8 @@
+// Injection tokens. Constructor injection names them explicitly: the API runs under tsx, which
+// emits no decorator metadata for Nest to infer types from.
+export const TEMPORAL_CONFIG = Symbol('TEMPORAL_CONFIG');
+export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
+/** true when the API created the client's connection, so it must close it on shutdown. */
+export const OWNS_TEMPORAL_CONNECTION = Symbol('OWNS_TEMPORAL_CONNECTION');
+export const SPEC_STORE = Symbol('SPEC_STORE');
+export const EXAMPLES_DIR = Symbol('EXAMPLES_DIR');

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../temporal/config';
 import { HealthController } from './health/health.controller';
+import { McpModule } from './mcp/mcp.module';
 import { ExampleSpecsLoader } from './specs/example-specs.loader';
 import { SpecStore } from './specs/spec-store';
 import { SpecsController } from './specs/specs.controller';
@@ -47,6 +48,6 @@ class HealthModule {}
 @Module({})
 export class AppModule {
   static forRoot(opts: AppModuleOptions): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(opts), WorkflowsModule, SpecsModule, HealthModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(opts), WorkflowsModule, SpecsModule, HealthModule, McpModule] };
   }
 }

@@ -166,6 +166,8 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     ...(temporal.uiUrl ? { TEMPORAL_UI_URL: temporal.uiUrl } : {}),
+    // The examples folder's .mcp.json serves the README's MCP example unless you point elsewhere.
+    MCP_CONFIG: process.env.MCP_CONFIG ?? 'examples',
   };
   for (const [name, entry] of [
     ['worker', 'workers/orchestrator.ts'],

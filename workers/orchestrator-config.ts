@@ -4,6 +4,7 @@ import { durationSchema } from '../workflows/spec/common';
 import { durationToMs } from '../workflows/spec/duration';
 import { loadMcpConfig } from '../activities/mcp/config/load';
 import type { McpConfig } from '../activities/mcp/config/types';
+import { loadLlmConfig, type LoadedLlmConfig } from '../activities/llm/config/load';
 import { parseConfig } from './config-errors';
 
 /** The worker's MCP client pool: servers from the layered `.mcp.json`, and how the pool treats them. */
@@ -28,6 +29,8 @@ export interface OrchestratorWorkerConfig {
   workflowBundlePath?: string;
   /** Absent: the worker runs without MCP servers. */
   mcp?: McpWorkerConfig;
+  /** Models and providers from LLM_MODELS_FILE / LLM_MODELS_JSON, API keys from the environment. */
+  llm?: LoadedLlmConfig;
 }
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -66,12 +69,17 @@ export function loadOrchestratorWorkerConfig(env: NodeJS.ProcessEnv = process.en
     mcp: {
       // Read and validated here, so a bad .mcp.json stops the worker before it polls.
       servers: loadMcpConfig(
-        { location: c.MCP_CONFIG ?? process.cwd(), envName: c.MCP_ENV ?? c.NODE_ENV, required: c.MCP_CONFIG !== undefined },
+        {
+          location: c.MCP_CONFIG ?? process.cwd(),
+          envName: c.MCP_ENV ?? c.NODE_ENV,
+          required: c.MCP_CONFIG !== undefined,
+        },
         env,
       ),
       toolCacheTtlMs: durationToMs(c.MCP_TOOL_CACHE_TTL),
       maxConcurrencyPerServer: c.MCP_MAX_CONCURRENCY_PER_SERVER,
       blobDir: path.resolve(c.MCP_BLOB_DIR),
     },
+    llm: loadLlmConfig(env),
   };
 }

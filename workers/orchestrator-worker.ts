@@ -60,7 +60,11 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
   const { config } = opts;
   const mcpPool = opts.mcpPool ?? createMcpPool(config);
   const activities = {
-    ...createActivities({ httpAllowedHosts: config.httpAllowedHosts, mcp: { pool: mcpPool, blobDir: config.mcp?.blobDir } }),
+    ...createActivities({
+      httpAllowedHosts: config.httpAllowedHosts,
+      mcp: { pool: mcpPool, blobDir: config.mcp?.blobDir },
+      llm: config.llm?.config,
+    }),
     ...(await loadActivityModules(config.activityModules)),
     ...opts.activities,
   };

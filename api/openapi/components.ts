@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { conditionSchema } from '../../workflows/spec/condition';
 import { specSchema, stepSchema } from '../../workflows/spec/schema';
 import { healthResponseSchema } from '../health/health-views';
+import { mcpServersResponseSchema, mcpToolsResponseSchema } from '../mcp/mcp-views';
 import { listSpecsResponseSchema, registerSpecResponseSchema, storedSpecViewSchema } from '../specs/spec-views';
 import { approvalBodySchema, startRunBodyDocSchema, stopRunBodySchema } from '../workflows/run-requests';
 import {
@@ -34,6 +35,8 @@ const COMPONENTS = {
   RegisterSpecResponse: registerSpecResponseSchema,
   ListSpecsResponse: listSpecsResponseSchema,
   HealthResponse: healthResponseSchema,
+  McpServersResponse: mcpServersResponseSchema,
+  McpToolsResponse: mcpToolsResponseSchema,
   ValidationError: z.object({
     statusCode: z.literal(400),
     error: z.literal('Bad Request'),

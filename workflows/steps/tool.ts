@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
 import { durationSchema, retrySchema, stepIdSchema, toRetryPolicy, type RetrySpec } from '../spec/common';
 import { durationToMs, type Duration } from '../spec/duration';
 import type { BaseStep, StepKind } from './step-kind';
@@ -70,7 +71,8 @@ export type McpFailureType =
   | 'McpServerError';
 
 export interface McpToolActivities {
-  mcpListTools(input: { server: string }): Promise<ToolCatalogue>;
+  /** `fresh`: ask the server now rather than trust the worker's cached list. */
+  mcpListTools(input: { server: string; fresh?: boolean }): Promise<ToolCatalogue>;
   mcpCallTool(input: ToolCallInput): Promise<ToolOutput>;
 }
 
@@ -80,7 +82,12 @@ export const TOOL_ADDRESS_RE = /^[A-Za-z0-9_-]{1,64}\.[^\s.$][^\s$]*$/;
 export const DEFAULT_TOOL_TIMEOUT = '5m';
 /** Cancellation reaches an activity only through a heartbeat, so tool calls always heartbeat. */
 export const DEFAULT_TOOL_HEARTBEAT_TIMEOUT = '10s';
-const DEFAULT_TOOL_RETRY: RetrySpec = { maxAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maxInterval: '30s' };
+const DEFAULT_TOOL_RETRY: RetrySpec = {
+  maxAttempts: 5,
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maxInterval: '30s',
+};
 
 /**
  * Catalogues this run has seen, by server. Workflow module state is per execution, so this is
@@ -89,15 +96,38 @@ const DEFAULT_TOOL_RETRY: RetrySpec = { maxAttempts: 5, initialInterval: '1s', b
 const catalogues = new Map<string, Promise<ToolCatalogue>>();
 
 function failure(type: McpFailureType, message: string, details?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: true,
+    details: details === undefined ? [] : [details],
+  });
 }
 
-function catalogueFor(server: string, fetch: McpToolActivities['mcpListTools'], again = false): Promise<ToolCatalogue> {
+export interface CatalogueOptions {
+  /** List again even if the run has a catalogue of this server (the new list is recorded too). */
+  refresh?: boolean;
+  retry?: RetryPolicy;
+  /** Activity summary shown in the Web UI. */
+  summary?: string;
+}
+
+/**
+ * `server`'s tools as this run sees them: listed once per run through an activity, so the list is
+ * in the history, and shared by every step of the run. Agent steps can offer a model the same
+ * tools through it.
+ */
+export function runCatalogue(server: string, opts: CatalogueOptions = {}): Promise<ToolCatalogue> {
   const known = catalogues.get(server);
-  if (known && !again) return known;
-  const pending = fetch({ server });
+  if (known && !opts.refresh) return known;
+  const { mcpListTools } = proxyActivities<McpToolActivities>({
+    startToCloseTimeout: '1m',
+    retry: opts.retry ?? toRetryPolicy(DEFAULT_TOOL_RETRY),
+    summary: opts.summary ?? `tools of ${server}`,
+  });
+  const pending = mcpListTools(opts.refresh ? { server, fresh: true } : { server });
   catalogues.set(server, pending);
-  // A failed fetch is not kept: a later step asks again.
+  // A failed listing is not kept: a later step asks again.
   pending.catch(() => {
     if (catalogues.get(server) === pending) catalogues.delete(server);
   });
@@ -105,15 +135,11 @@ function catalogueFor(server: string, fetch: McpToolActivities['mcpListTools'], 
 }
 
 /** The run's view of a tool; a name it has not seen triggers one (recorded) refresh before failing. */
-async function describeTool(
-  server: string,
-  tool: string,
-  fetch: McpToolActivities['mcpListTools'],
-): Promise<ToolDescriptor> {
-  let catalogue = await catalogueFor(server, fetch);
+async function describeTool(server: string, tool: string, opts: CatalogueOptions): Promise<ToolDescriptor> {
+  let catalogue = await runCatalogue(server, opts);
   let found = catalogue.tools.find((t) => t.name === tool);
   if (!found) {
-    catalogue = await catalogueFor(server, fetch, true);
+    catalogue = await runCatalogue(server, { ...opts, refresh: true });
     found = catalogue.tools.find((t) => t.name === tool);
   }
   if (!found) {
@@ -154,11 +180,6 @@ export const toolKind: StepKind<ToolStep> = {
     const server = step.tool.slice(0, dot);
     const tool = step.tool.slice(dot + 1);
     const retry = toRetryPolicy(step.retry ?? DEFAULT_TOOL_RETRY);
-    const { mcpListTools } = proxyActivities<McpToolActivities>({
-      startToCloseTimeout: '1m',
-      retry,
-      summary: `${ctx.path}: tools of ${server}`,
-    });
     const { mcpCallTool } = proxyActivities<McpToolActivities>({
       startToCloseTimeout: durationToMs(step.startToCloseTimeout ?? DEFAULT_TOOL_TIMEOUT),
       heartbeatTimeout: durationToMs(step.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
@@ -167,7 +188,7 @@ export const toolKind: StepKind<ToolStep> = {
       // The run reports the step cancelled only once the MCP request was cancelled too.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     });
-    const descriptor = await describeTool(server, tool, mcpListTools);
+    const descriptor = await describeTool(server, tool, { retry, summary: `${ctx.path}: tools of ${server}` });
     const args = checkArguments(step.tool, ctx.resolve(step.args ?? {}), descriptor);
     return mcpCallTool({ server, tool, arguments: args });
   },

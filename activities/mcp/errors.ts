@@ -1,0 +1,48 @@
+/** Errors of the pool itself; the activities turn them into Temporal failures (see failures.ts). */
+export class McpUnknownServerError extends Error {
+  constructor(
+    readonly server: string,
+    readonly configured: readonly string[],
+    readonly disabled = false,
+  ) {
+    super(
+      disabled
+        ? `MCP server "${server}" is disabled in the config`
+        : `unknown MCP server "${server}" (configured: ${configured.join(', ') || 'none'})`,
+    );
+    this.name = 'McpUnknownServerError';
+  }
+}
+
+export class McpUnknownToolError extends Error {
+  constructor(
+    readonly server: string,
+    readonly tool: string,
+    readonly available: readonly string[],
+  ) {
+    super(
+      `unknown tool "${server}.${tool}" (available: ${available.map((t) => `${server}.${t}`).join(', ') || 'none'})`,
+    );
+    this.name = 'McpUnknownToolError';
+  }
+}
+
+/** The server could not be started or reached; worth retrying. */
+export class McpConnectError extends Error {
+  constructor(
+    readonly server: string,
+    cause: unknown,
+    detail?: string,
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot connect to MCP server "${server}": ${why}${detail ? `\n${detail}` : ''}`, { cause });
+    this.name = 'McpConnectError';
+  }
+}
+
+export class McpPoolClosedError extends Error {
+  constructor() {
+    super('the MCP client pool is closed (worker shutting down)');
+    this.name = 'McpPoolClosedError';
+  }
+}

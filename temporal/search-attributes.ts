@@ -7,6 +7,8 @@ const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const TYPES = {
   Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  Double: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
 } as const;
 
 interface HasOperatorService {

@@ -12,6 +12,7 @@ import { createOrchestratorWorker } from './orchestrator-worker';
 async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const config = loadOrchestratorWorkerConfig();
+  for (const warning of config.llm?.warnings ?? []) console.warn(`orchestrator worker: ${warning}`);
   const connection = await NativeConnection.connect({ address: temporal.address });
   try {
     await ensureSearchAttributes(connection, temporal.namespace);

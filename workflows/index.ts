@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow type the workers run.
 export { runSpec } from './interpreter';
+export { deviceLock } from './device-lock';

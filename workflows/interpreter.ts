@@ -30,9 +30,10 @@ import { evaluateCondition } from './spec/condition';
 import { resolveValue, walkPath, type Reference } from './spec/expressions';
 import type { Step } from './spec/types';
 import { validateInputs, validateSpec } from './spec/validate';
+import { Ledger } from './llm/ledger';
 import { errorMessage } from './steps/errors';
 import { stepKindOf } from './steps';
-import type { ApprovalDecision, ApprovalRequest, StepContext } from './steps/step-kind';
+import { StepSkipped, type ApprovalDecision, type ApprovalRequest, type StepContext } from './steps/step-kind';
 
 /** Names visible to expressions: step records by id, and locals such as a map's `item`. */
 class Scope {
@@ -102,6 +103,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       steps: Object.fromEntries(all),
       pendingApprovals: [...pending.values()].map((w) => w.request),
       generation: input.resume?.generation ?? 0,
+      usage: ledger.summary(),
     };
   });
 
@@ -122,6 +124,10 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
           );
         }
         if (decision.decision !== 'approve' && decision.decision !== 'reject') throw new Error('decision must be approve or reject');
+        const choices = pending.get(decision.stepId)?.request.choices;
+        if (decision.choice !== undefined && !choices?.includes(decision.choice)) {
+          throw new Error(`choice must be one of: ${choices?.join(', ') || '(this step offers no choices)'}`);
+        }
         if (!decision.by) throw new Error('by is required: who decided');
       },
     },
@@ -130,17 +136,19 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   const syncPendingAttribute = () =>
     upsertSearchAttributes([{ key: PENDING_APPROVALS_ATTRIBUTE, value: [...pending.keys()] }]);
 
-  const requestApproval = async (path: string, req: ApprovalRequest): Promise<ApprovalDecision> => {
+  /** `id` names the decision (the step's path, or a sub-decision of it); `path` is the step that waits. */
+  const requestApproval = async (path: string, req: ApprovalRequest, id = path): Promise<ApprovalDecision> => {
     const now = Date.now();
     let decided: ApprovalResult | undefined;
-    pending.set(path, {
+    pending.set(id, {
       request: {
-        stepId: path,
+        stepId: id,
         prompt: req.prompt,
         approvers: req.approvers,
         requestedAt: new Date(now).toISOString(),
         timeoutAt: req.timeoutMs === undefined ? undefined : new Date(now + req.timeoutMs).toISOString(),
         onTimeout: req.onTimeout,
+        choices: req.choices,
       },
       decide: (result) => (decided = result),
     });
@@ -155,11 +163,21 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       if (answered && decided) return { ...decided, timedOut: false };
       return { decision: req.onTimeout, by: 'timeout', at: new Date().toISOString(), timedOut: true };
     } finally {
-      pending.delete(path);
+      pending.delete(id);
       if (record) record.status = 'running';
       syncPendingAttribute();
     }
   };
+
+  const ledger = new Ledger({
+    budget: options.budget,
+    carried: input.resume?.ledger,
+    requestApproval,
+    onCharge: (path, usage) => {
+      const record = records.get(path);
+      if (record) record.usage = usage;
+    },
+  });
 
   const resolveIn =
     (scope: Scope) =>
@@ -200,10 +218,14 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       evaluate: (cond) => evaluateCondition(cond, resolve),
       runSteps: (list) => runList(list, scope, prefix),
       runIsolated: (list, key, locals) => runList(list, new Scope(scope.inputs, scope, locals), `${path}[${key}]`),
-      requestApproval: (req) => requestApproval(path, req),
+      requestApproval: (req, key) => requestApproval(path, req, key === undefined ? path : `${path}.${key}`),
+      ledger: ledger.forStep(path),
+      report: (progress) => (record.progress = progress),
     };
     try {
-      const output = (await stepKindOf(step).run(step, ctx)) ?? null;
+      const result = await stepKindOf(step).run(step, ctx);
+      const skipped = result instanceof StepSkipped ? result : undefined;
+      const output = (skipped ? { skipped: true, reason: skipped.reason, ...skipped.output } : result) ?? null;
       const size = utf8Length(JSON.stringify(output));
       if (size > options.maxOutputBytes) {
         throw ApplicationFailure.create({
@@ -212,9 +234,15 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
           nonRetryable: true,
         });
       }
-      Object.assign(record, { status: 'completed', output, finishedAt: new Date().toISOString() });
+      Object.assign(record, {
+        status: skipped ? 'skipped' : 'completed',
+        output,
+        finishedAt: new Date().toISOString(),
+      });
+      ledger.flush();
       return output;
     } catch (err) {
+      ledger.flush();
       record.finishedAt = new Date().toISOString();
       if (isCancellation(err)) {
         record.status = 'cancelled';
@@ -245,7 +273,12 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
         await condition(allHandlersFinished);
         await continueAsNew<typeof runSpec>({
           ...input,
-          resume: { nextStep: i + 1, steps: Object.fromEntries(records), generation: (input.resume?.generation ?? 0) + 1 },
+          resume: {
+            nextStep: i + 1,
+            steps: Object.fromEntries(records),
+            generation: (input.resume?.generation ?? 0) + 1,
+            ledger: ledger.state(),
+          },
         });
       }
     }
@@ -254,7 +287,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
         ? Object.fromEntries(spec.steps.map((s) => [s.id, top.findStep(s.id)?.output ?? null]))
         : resolveIn(top)(spec.output);
     phase = 'completed';
-    return { output, steps: Object.fromEntries(records) };
+    return { output, steps: Object.fromEntries(records), usage: ledger.summary() };
   } catch (err) {
     phase = isCancellation(err) ? 'cancelled' : 'failed';
     throw err;

@@ -5,6 +5,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Step } from './spec/types';
+import type { Budget, LedgerState, LedgerSummary, UsageTotals } from './llm/ledger';
 
 export const DEFAULT_TASK_QUEUE = 'orchestrator';
 export const RUN_SPEC_WORKFLOW = 'runSpec';
@@ -34,11 +35,14 @@ export interface RunOptions {
   maxOutputBytes?: number;
   /** Continue-as-new after this many top-level steps (0: only when Temporal suggests it). */
   continueAsNewAfterSteps?: number;
+  /** Tokens and/or US dollars the run's model calls may spend before a human must raise it. */
+  budget?: Budget;
 }
 
 export const DEFAULT_RUN_OPTIONS: Required<RunOptions> = {
   maxOutputBytes: 256 * 1024,
   continueAsNewAfterSteps: 0,
+  budget: {},
 };
 
 export type StepStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'skipped';
@@ -51,6 +55,10 @@ export interface StepRecord {
   finishedAt?: string;
   output?: unknown;
   error?: string;
+  /** Tokens and cost of the model calls this step made itself. */
+  usage?: UsageTotals;
+  /** Live detail a step reports while it runs, e.g. an agent's turns. */
+  progress?: unknown;
 }
 
 /** Carried across continue-as-new so a long run resumes where it stopped. */
@@ -58,6 +66,7 @@ export interface ResumeState {
   nextStep: number;
   steps: Record<string, StepRecord>;
   generation: number;
+  ledger?: LedgerState;
 }
 
 export interface RunInput {
@@ -72,6 +81,7 @@ export interface RunInput {
 export interface RunResult {
   output: unknown;
   steps: Record<string, StepRecord>;
+  usage: LedgerSummary;
 }
 
 export interface PendingApproval {
@@ -81,6 +91,8 @@ export interface PendingApproval {
   requestedAt: string;
   timeoutAt?: string;
   onTimeout: 'approve' | 'reject';
+  /** Named options the decision may carry as `choice` (e.g. retry / skip / abort). */
+  choices?: string[];
 }
 
 export type RunPhase = 'running' | 'waiting_approval' | 'completed' | 'failed' | 'cancelled';
@@ -94,6 +106,7 @@ export interface RunProgress {
   pendingApprovals: PendingApproval[];
   /** How many times the run continued as new. */
   generation: number;
+  usage: LedgerSummary;
 }
 
 export interface ApprovalInput {
@@ -101,6 +114,8 @@ export interface ApprovalInput {
   decision: 'approve' | 'reject';
   by: string;
   comment?: string;
+  /** One of the pending approval's `choices`. */
+  choice?: string;
 }
 
 export interface ApprovalResult {
@@ -108,6 +123,7 @@ export interface ApprovalResult {
   decision: 'approve' | 'reject';
   by: string;
   comment?: string;
+  choice?: string;
   at: string;
 }
 
@@ -120,8 +136,13 @@ export const PENDING_APPROVALS_ATTRIBUTE = defineSearchAttributeKey(
   'AgentPendingApprovals',
   SearchAttributeType.KEYWORD_LIST,
 );
+/** The run's model usage so far, for visibility queries such as `AgentCostUsd > 1`. */
+export const TOKENS_ATTRIBUTE = defineSearchAttributeKey('AgentTokens', SearchAttributeType.INT);
+export const COST_USD_ATTRIBUTE = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
 /** For `temporal server start-dev --search-attribute NAME=TYPE` and operator setup. */
-export const CUSTOM_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'KeywordList'> = {
+export const CUSTOM_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'KeywordList' | 'Int' | 'Double'> = {
   [SPEC_NAME_ATTRIBUTE.name]: 'Keyword',
   [PENDING_APPROVALS_ATTRIBUTE.name]: 'KeywordList',
+  [TOKENS_ATTRIBUTE.name]: 'Int',
+  [COST_USD_ATTRIBUTE.name]: 'Double',
 };

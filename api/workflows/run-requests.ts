@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RunOptions } from '../../workflows/shared';
+import { budgetSchema } from '../../workflows/llm/step-fields';
 import { specSchema } from '../../workflows/spec/schema';
 import { specNameSchema } from '../specs/spec-requests';
 import { VISIBILITY_STATUS_ALIASES, VISIBILITY_STATUSES, type VisibilityStatus } from './run-status';
@@ -11,6 +12,10 @@ export const clientRunIdSchema = z
 export const runOptionsSchema: z.ZodType<RunOptions> = z.strictObject({
   maxOutputBytes: z.number().int().positive().optional(),
   continueAsNewAfterSteps: z.number().int().nonnegative().optional(),
+  budget: budgetSchema.optional().meta({
+    description:
+      'Tokens and/or US dollars the run may spend on model calls before it waits for an approval (id "budget").',
+  }),
 });
 
 const startRunFields = z.strictObject({

@@ -32,6 +32,10 @@ export const runFailureSchema = z.object({ type: z.string(), message: z.string()
 export const runDetailSchema = runSummarySchema.extend({
   specVersion: z.number().nullable(),
   historyLength: z.number(),
+  usage: z.unknown().optional().meta({
+    description:
+      "Tokens and cost of the run's model calls so far (from the run's memo; also in progress.usage and result.usage).",
+  }),
   progress: z.unknown().optional().meta({
     description: "The run's progress query (phase, steps, pendingApprovals); absent when no worker could answer.",
   }),

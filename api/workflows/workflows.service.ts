@@ -150,6 +150,7 @@ export class WorkflowsService {
       ...this.summaryOf(description, status),
       specVersion: typeof description.memo?.specVersion === 'number' ? description.memo.specVersion : null,
       historyLength: description.historyLength,
+      ...(description.memo?.usage !== undefined && { usage: description.memo.usage }),
     };
     // Closed runs answer the query too while a worker can replay them; without one, report the rest.
     Object.assign(detail, await this.progressOf(handle));

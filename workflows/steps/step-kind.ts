@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Condition } from '../spec/condition';
 import type { Step } from '../spec/types';
 import type { RunOptions, Spec } from '../shared';
+import type { StepLedger } from '../llm/ledger';
 
 /** Fields every step has, whatever its kind. */
 export interface BaseStep {
@@ -37,8 +38,15 @@ export interface StepContext {
    * `<this path>[key].<id>`. Returns the last output.
    */
   runIsolated(steps: Step[], key: number, locals: Record<string, unknown>): Promise<unknown>;
-  /** Waits for a human decision on this step (approval kinds). */
-  requestApproval(request: ApprovalRequest): Promise<ApprovalDecision>;
+  /**
+   * Waits for a human decision on this step. `key` names one of several decisions a step can wait
+   * for at once (e.g. an agent's tool calls): the approval id is then `<path>.<key>`.
+   */
+  requestApproval(request: ApprovalRequest, key?: string): Promise<ApprovalDecision>;
+  /** The run's token and cost ledger as this step sees it: charges and budget gates. */
+  readonly ledger: StepLedger;
+  /** Shows live detail of this step in the progress query (e.g. an agent's turns). */
+  report(progress: unknown): void;
 }
 
 export interface ApprovalRequest {
@@ -46,6 +54,8 @@ export interface ApprovalRequest {
   approvers?: string[];
   timeoutMs?: number;
   onTimeout: 'approve' | 'reject';
+  /** Named options beyond approve/reject (e.g. retry, skip, abort); a decision may carry one. */
+  choices?: string[];
 }
 
 export interface ApprovalDecision {
@@ -56,6 +66,20 @@ export interface ApprovalDecision {
   at: string;
   /** true when no human answered before the timeout and the default applied. */
   timedOut: boolean;
+  /** One of the request's `choices`, when the human picked one. */
+  choice?: string;
+}
+
+/**
+ * Returned (not thrown) by a step kind that ended without doing its work and without failing,
+ * e.g. an upload to a board that stayed offline: the interpreter records the step as `skipped`
+ * with `output` (later steps can test `${steps.<id>.status}`).
+ */
+export class StepSkipped {
+  constructor(
+    readonly reason: string,
+    readonly output: Record<string, unknown> = {},
+  ) {}
 }
 
 /** One module per step kind implements this; register it in `steps/index.ts`. */

@@ -1,0 +1,129 @@
+/** OpenAI chat completions through the official SDK: OpenAI, Ollama, vLLM, llama.cpp server, LM Studio. */
+import OpenAI from 'openai';
+import type {
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
+import type { FinishReason, LlmMessage } from '../../../workflows/llm/contract';
+import type { LlmProviderConfig } from '../config/types';
+import {
+  parseToolArguments,
+  ProviderError,
+  type ChatProvider,
+  type ProviderCall,
+  type ProviderReply,
+} from './provider';
+
+function toMessages(messages: LlmMessage[]): ChatCompletionMessageParam[] {
+  return messages.map((m): ChatCompletionMessageParam => {
+    switch (m.role) {
+      case 'system':
+      case 'user':
+        return { role: m.role, content: m.content };
+      case 'assistant':
+        return {
+          role: 'assistant',
+          content: m.content,
+          ...(m.toolCalls?.length && {
+            tool_calls: m.toolCalls.map((c) => ({
+              id: c.id,
+              type: 'function' as const,
+              function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
+            })),
+          }),
+        };
+      case 'tool':
+        return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+    }
+  });
+}
+
+const FINISH: Record<string, FinishReason> = {
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
+  content_filter: 'content_filter',
+};
+
+/** Maps what the SDK threw; the SDK does no retries of its own (maxRetries: 0). */
+function problemOf(err: unknown): ProviderError {
+  if (err instanceof OpenAI.APIUserAbortError)
+    return new ProviderError({ kind: 'aborted', message: 'request aborted' });
+  if (err instanceof OpenAI.APIConnectionError) return new ProviderError({ kind: 'connection', message: err.message });
+  if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
+    return new ProviderError({ kind: 'http', status: err.status, message: err.message, headers: err.headers });
+  }
+  if (err instanceof SyntaxError)
+    return new ProviderError({ kind: 'malformed', message: `response is not valid JSON: ${err.message}` });
+  if (err instanceof Error) return new ProviderError({ kind: 'connection', message: err.message });
+  return new ProviderError({ kind: 'connection', message: String(err) });
+}
+
+export class OpenAiChatProvider implements ChatProvider {
+  private readonly clients = new Map<string, OpenAI>();
+
+  private client(provider: LlmProviderConfig, apiKey: string | undefined): OpenAI {
+    const id = `${provider.name}\u0000${apiKey ?? ''}`;
+    let client = this.clients.get(id);
+    if (!client) {
+      client = new OpenAI({
+        // The SDK insists on a key; local servers ignore it.
+        apiKey: apiKey ?? 'no-key',
+        ...(provider.baseUrl !== undefined && { baseURL: provider.baseUrl }),
+        defaultHeaders: provider.headers,
+        maxRetries: 0,
+      });
+      this.clients.set(id, client);
+    }
+    return client;
+  }
+
+  async chat({ provider, model, request, apiKey, signal, timeoutMs }: ProviderCall): Promise<ProviderReply> {
+    const maxTokens = request.maxTokens ?? model.maxTokens;
+    const temperature = request.temperature ?? model.temperature;
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: model.model,
+      messages: toMessages(request.messages),
+      ...(request.tools?.length && {
+        tools: request.tools.map((t): ChatCompletionTool => ({
+          type: 'function',
+          function: {
+            name: t.name,
+            ...(t.description !== undefined && { description: t.description }),
+            parameters: t.parameters,
+          },
+        })),
+        tool_choice: request.toolChoice ?? 'auto',
+      }),
+      ...(request.schema && {
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: request.schema.name ?? 'output', schema: request.schema.schema },
+        },
+      }),
+      ...(maxTokens !== undefined && { [provider.maxTokensParam]: maxTokens }),
+      ...(temperature !== undefined && { temperature }),
+    };
+    let completion;
+    try {
+      completion = await this.client(provider, apiKey).chat.completions.create(body, { signal, timeout: timeoutMs });
+    } catch (err) {
+      throw problemOf(err);
+    }
+    const choice = completion?.choices?.[0];
+    if (!choice?.message) throw new ProviderError({ kind: 'malformed', message: 'response has no choices[0].message' });
+    const toolCalls = (choice.message.tool_calls ?? []).flatMap((c) =>
+      c.type === 'function' ? [parseToolArguments(c.id, c.function.name, c.function.arguments)] : [],
+    );
+    return {
+      providerModel: completion.model ?? model.model,
+      text: choice.message.content ?? '',
+      toolCalls,
+      finishReason: FINISH[choice.finish_reason ?? ''] ?? 'other',
+      inputTokens: completion.usage?.prompt_tokens ?? 0,
+      outputTokens: completion.usage?.completion_tokens ?? 0,
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ensureTemporalCli } from '../../temporal/cli';
+import {
+  COST_USD_ATTRIBUTE,
+  PENDING_APPROVALS_ATTRIBUTE,
+  SPEC_NAME_ATTRIBUTE,
+  TOKENS_ATTRIBUTE,
+} from '../../workflows/shared';
+
+/** A real Temporal dev server (our CLI, never a download), in memory, on a free loopback port. */
+export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: await ensureTemporalCli() },
+      ip: '127.0.0.1',
+      searchAttributes: [SPEC_NAME_ATTRIBUTE, PENDING_APPROVALS_ATTRIBUTE, TOKENS_ATTRIBUTE, COST_USD_ATTRIBUTE],
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const noop = () => undefined;
+
+/** Bundling takes seconds; do it once per test process. */
+export function bundleWorkflowsOnce(): Promise<WorkflowBundleWithSourceMap> {
+  quietRuntime();
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+  });
+  return bundle;
+}
+
+let runtimeInstalled = false;
+/** Worker state chatter hides test output; keep warnings and errors. Must precede any worker. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Already installed by this process: keep that one.
+  }
+}

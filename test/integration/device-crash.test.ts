@@ -1,0 +1,123 @@
+/**
+ * The device worker process is SIGKILLed mid-upload. The attempt times out by heartbeat, is
+ * retried on the restarted worker and resumes from the last sector the board acknowledged
+ * (the heartbeat carries it); the board ends up with exactly the image, and the two attempts
+ * never overlap.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  deviceLockStateQuery,
+  deviceLockWorkflowId,
+  type DeviceUploadResult,
+  type UploadProgress,
+} from '../../workflows/steps/device-contract';
+import {
+  makeImage,
+  simulatedDevice,
+  spawnDeviceWorker,
+  uploadIntervals,
+  writeDevicesConfig,
+} from '../fixtures/device/harness';
+import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
+import { socatAvailable } from '../fixtures/device/serial-pair';
+import { waitFor } from '../helpers/journal';
+import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
+import { createTestEnv } from '../helpers/temporal';
+
+const skip = socatAvailable() ? false : 'socat is not installed (apt-get install -y socat)';
+let env: TestWorkflowEnvironment;
+let orch: Orchestrator;
+let rig: DeviceRig;
+let configFile: string;
+const workers: ChildProcess[] = [];
+
+before(async () => {
+  if (skip) return;
+  env = await createTestEnv();
+  orch = await startOrchestrator(env);
+  rig = createDeviceRig({ blockDelayMs: 15 });
+  await rig.start();
+  configFile = writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath, { heartbeatTimeout: '2s' })]);
+});
+
+after(async () => {
+  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  await orch?.stop();
+  await rig?.stop();
+  await env?.teardown();
+});
+
+function spawnWorker(): ChildProcess {
+  const { child } = spawnDeviceWorker(env, orch, configFile, 'k1');
+  workers.push(child);
+  return child;
+}
+
+test(
+  'a device worker SIGKILLed mid-upload: retried on the restarted worker, resumed, no overlap, image intact',
+  { skip },
+  async () => {
+    const image = makeImage(160 * 1024);
+    const first = spawnWorker();
+    // The worker creates the device's lock when it starts; before that the device is not served.
+    const lock = env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
+    await waitFor(
+      'the device worker to start',
+      () =>
+        lock.query(deviceLockStateQuery).then(
+          (v) => v.settings !== undefined,
+          () => false,
+        ),
+      60_000,
+    );
+    const handle = await orch.start({
+      name: 'crash-upload',
+      steps: [{ id: 'upload', kind: 'device_upload', device: 'k1', artifact: image.file }],
+    });
+
+    // Heartbeats carry progress: wait until the board acknowledged a good part of the image.
+    const progress = await waitFor(
+      'the upload to be under way',
+      async () => {
+        const pending = (await handle.describe()).raw.pendingActivities?.[0];
+        const payload = pending?.heartbeatDetails?.payloads?.[0];
+        const p = payload ? defaultPayloadConverter.fromPayload<UploadProgress>(payload) : undefined;
+        return p && (p.ackedBlocks ?? 0) >= 40 ? p : undefined;
+      },
+      60_000,
+    );
+    assert.equal(progress.phase, 'upload');
+    assert.equal(progress.totalBytes, image.bytes.length);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    const killedAt = Date.now();
+
+    const second = spawnWorker();
+    const result = await handle.result();
+    second.kill('SIGTERM');
+
+    const out = result.steps.upload?.output as DeviceUploadResult;
+    assert.equal(result.steps.upload?.status, 'completed');
+    assert.equal(out.attempt, 2, 'the second attempt finished the upload');
+    assert.ok((out.resumedFromBlock ?? 0) >= 36, `resumed from block ${out.resumedFromBlock}, not from the start`);
+    assert.equal(out.resumedFromBlock! % 4, 0, 'resumed on an erase-sector boundary');
+
+    const events = rig.events();
+    const uploads = uploadIntervals(events);
+    assert.equal(uploads.length, 2);
+    assert.equal(uploads[0]!.interrupted, true, 'the first upload was cut off');
+    assert.ok(uploads[1]!.start > killedAt, 'the retry began only after the first worker was dead');
+    assert.ok(uploads[1]!.end !== undefined && !uploads[1]!.interrupted);
+    const received = events.filter((e) => e.event === 'image');
+    assert.equal(received.length, 1);
+    assert.ok(readFileSync(received[0]!.file as string).equals(image.bytes), 'the board holds exactly the image');
+    console.log(
+      `device crash: killed at block ${progress.ackedBlocks}/${progress.totalBlocks}; retry resumed at block ${out.resumedFromBlock}, ${uploads[1]!.start - killedAt} ms after the kill`,
+    );
+  },
+);

@@ -1,0 +1,108 @@
+/**
+ * The `examples/firmware-release.spec.yaml` example, as shipped: build (fake PlatformIO on the
+ * build queue) → human approval → upload to the simulated ESP32-S3 over a pty (MD5 and boot
+ * line verified) → pattern test, all inside one device session.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { parse as parseYaml } from 'yaml';
+import { loadBuildWorkerConfig } from '../../workers/build-config';
+import { createBuildWorker } from '../../workers/build-worker';
+import { validateSpec } from '../../workflows/spec/validate';
+import { approveUpdate, progressQuery, type Spec } from '../../workflows/shared';
+import type { BuildResult } from '../../workflows/steps/build';
+import type { DeviceCommandResult, DeviceUploadResult } from '../../workflows/steps/device-contract';
+import { fakeBuildWorkspace } from '../fixtures/device/builds';
+import {
+  simulatedDevice,
+  startDeviceWorker,
+  writeDevicesConfig,
+  type RunningDeviceWorker,
+} from '../fixtures/device/harness';
+import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
+import { socatAvailable } from '../fixtures/device/serial-pair';
+import { waitFor } from '../helpers/journal';
+import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
+import { createTestEnv } from '../helpers/temporal';
+
+const EXAMPLE = path.resolve(__dirname, '../../examples/firmware-release.spec.yaml');
+const skip = socatAvailable() ? false : 'socat is not installed (apt-get install -y socat)';
+let env: TestWorkflowEnvironment;
+let orch: Orchestrator;
+let rig: DeviceRig;
+let device: RunningDeviceWorker;
+
+before(async () => {
+  if (skip) return;
+  env = await createTestEnv();
+  orch = await startOrchestrator(env);
+  rig = createDeviceRig();
+  await rig.start();
+});
+
+after(async () => {
+  await device?.stop();
+  await orch?.stop();
+  await rig?.stop();
+  await env?.teardown();
+});
+
+test('firmware-release: build → approval → upload → verify, on a simulated board', { skip }, async () => {
+  const checked = validateSpec(parseYaml(readFileSync(EXAMPLE, 'utf8')));
+  assert.ok(checked.ok, `the example is valid: ${JSON.stringify(!checked.ok && checked.issues)}`);
+  const spec: Spec = checked.spec;
+
+  const ws = fakeBuildWorkspace(
+    { FAKE_BUILD_MS: '200', FAKE_BUILD_BYTES: String(64 * 1024) },
+    ['esp32-s3-devkitc-1'],
+    'k1-firmware',
+  );
+  // Uploads are only accepted from the build workspace.
+  const devices = writeDevicesConfig(rig.dir, [simulatedDevice('k1-s3', rig.devicePath)], [ws.dir]);
+  device = await startDeviceWorker(env, orch, devices, 'k1-s3');
+  const build = await createBuildWorker({
+    connection: env.nativeConnection,
+    temporal: { namespace: 'default' },
+    config: loadBuildWorkerConfig({ BUILD_CONFIG: ws.configFile, BUILD_SHUTDOWN_GRACE: '1s' }),
+  });
+
+  await build.runUntil(async () => {
+    const handle = await orch.start(spec, { device: 'k1-s3' });
+    const gate = await waitFor('the approval', async () =>
+      (await handle.query(progressQuery)).pendingApprovals.find((a) => a.stepId === 'approve'),
+    );
+    assert.match(
+      gate.prompt ?? '',
+      /Upload \/.*\/out\/esp32-s3-devkitc-1\/firmware\.bin \(65536 bytes, sha256 [0-9a-f]{64}\) to k1-s3\?/,
+    );
+    assert.equal(
+      rig.events().filter((e) => e.event === 'upload_start').length,
+      0,
+      'nothing is flashed before the approval',
+    );
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ stepId: 'approve', decision: 'approve', by: 'firmware-lead', comment: 'ship it' }],
+    });
+
+    const result = await handle.result();
+    const built = result.steps.build?.output as BuildResult;
+    const uploaded = result.steps.upload?.output as DeviceUploadResult;
+    const verified = result.steps.verify?.output as DeviceCommandResult;
+    assert.deepEqual(result.output, {
+      artifact: built.artifact,
+      approvedBy: 'firmware-lead',
+      upload: 'completed',
+      verify: 'completed',
+    });
+    assert.match(uploaded.bootLine ?? '', new RegExp(`^K1\\.node1 firmware ${uploaded.md5.slice(0, 8)} ready$`));
+    assert.equal(verified.groups.fps, '150');
+    const image = rig.events().find((e) => e.event === 'image' && e.md5 === uploaded.md5);
+    assert.ok(
+      image && readFileSync(image.file as string).equals(readFileSync(built.artifact)),
+      'the board runs the built image',
+    );
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * Many runs, one board: 20 runs ask to upload to the same device at once, over a real pty pair
+ * (socat) to the simulated ESP32-S3. They queue in the device's task queue, whose worker has one
+ * slot. Every upload must succeed, none may overlap another, and the board must hold exactly
+ * each run's image afterwards.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Spec } from '../../workflows/shared';
+import { temporal } from '@temporalio/proto';
+import {
+  deviceLockStateQuery,
+  deviceLockWorkflowId,
+  deviceTaskQueue,
+  type DeviceUploadResult,
+} from '../../workflows/steps/device-contract';
+import {
+  makeImage,
+  percentile,
+  simulatedDevice,
+  startDeviceWorker,
+  uploadIntervals,
+  writeDevicesConfig,
+  type RunningDeviceWorker,
+} from '../fixtures/device/harness';
+import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
+import { socatAvailable } from '../fixtures/device/serial-pair';
+import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
+import { createTestEnv } from '../helpers/temporal';
+
+const skip = socatAvailable() ? false : 'socat is not installed (apt-get install -y socat)';
+let env: TestWorkflowEnvironment;
+let orch: Orchestrator;
+let rig: DeviceRig;
+let device: RunningDeviceWorker;
+
+before(async () => {
+  if (skip) return;
+  env = await createTestEnv();
+  orch = await startOrchestrator(env);
+  rig = createDeviceRig({ blockDelayMs: 2 });
+  await rig.start();
+  const config = writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath)]);
+  device = await startDeviceWorker(env, orch, config, 'k1');
+});
+
+after(async () => {
+  await device?.stop();
+  await orch?.stop();
+  await rig?.stop();
+  await env?.teardown();
+});
+
+test('20 runs upload to one device at once: all succeed, never overlapping, each image intact', { skip }, async () => {
+  const images = Array.from({ length: 20 }, (_, i) => makeImage(16 * 1024 + i * 512));
+  const handles = await Promise.all(
+    images.map((img, i) =>
+      orch.start({
+        name: `upload-${i}`,
+        steps: [{ id: 'upload', kind: 'device_upload', device: 'k1', artifact: img.file }],
+      } satisfies Spec),
+    ),
+  );
+
+  // They queue in the device's task queue (one worker slot). DescribeTaskQueue's backlog is an
+  // approximate statistic the server refreshes at its own pace: printed, not asserted.
+  let maxBacklog = 0;
+  let done = false;
+  const watch = (async () => {
+    while (!done) {
+      const res = await env.client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: deviceTaskQueue('k1'), kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        reportStats: true,
+      });
+      maxBacklog = Math.max(maxBacklog, Number(res.stats?.approximateBacklogCount ?? 0));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const results = await Promise.all(handles.map((h) => h.result()));
+  done = true;
+  await watch;
+  console.log(`device queue, 20 uploads: largest task-queue backlog seen ${maxBacklog}`);
+
+  const outputs = results.map((r) => {
+    assert.equal(r.steps.upload?.status, 'completed');
+    return r.steps.upload?.output as DeviceUploadResult;
+  });
+
+  const waited = outputs.filter((o) => o.queuedMs > 200).length;
+  assert.ok(waited >= 10, `most uploads waited their turn in the task queue (${waited} of 20 waited > 200 ms)`);
+
+  // The worker's view: one upload at a time.
+  const byStart = [...outputs].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  for (let i = 1; i < byStart.length; i++) {
+    assert.ok(
+      Date.parse(byStart[i]!.startedAt) >= Date.parse(byStart[i - 1]!.finishedAt),
+      `upload ${i} started before upload ${i - 1} finished`,
+    );
+  }
+
+  // The board's view: 20 complete uploads, none cut off, none overlapping.
+  const events = rig.events();
+  const intervals = uploadIntervals(events);
+  assert.equal(intervals.length, 20);
+  assert.ok(intervals.every((u) => u.end !== undefined && !u.interrupted));
+  for (let i = 1; i < intervals.length; i++) assert.ok(intervals[i]!.start > intervals[i - 1]!.end!);
+  assert.equal(events.filter((e) => e.event === 'error').length, 0, 'the board reported no protocol errors');
+
+  // The bytes the board received are each run's image.
+  const received = events.filter((e) => e.event === 'image');
+  assert.equal(received.length, 20);
+  for (const [i, img] of images.entries()) {
+    const got = received.find((e) => e.md5 === outputs[i]!.md5);
+    assert.ok(got, `image of run ${i} reached the board`);
+    assert.ok(readFileSync(got.file as string).equals(img.bytes), `image of run ${i} is byte-identical`);
+    assert.match(
+      outputs[i]!.bootLine ?? '',
+      new RegExp(outputs[i]!.md5.slice(0, 8)),
+      'the booted firmware is the one uploaded',
+    );
+  }
+
+  const boardGaps = intervals
+    .slice(1)
+    .map((u, i) => u.start - intervals[i]!.end!)
+    .sort((a, b) => a - b);
+  const workerGaps = byStart
+    .slice(1)
+    .map((o, i) => Date.parse(o.startedAt) - Date.parse(byStart[i]!.finishedAt))
+    .sort((a, b) => a - b);
+  const fmt = (g: number[]) => `p50 ${percentile(g, 50)} ms, p95 ${percentile(g, 95)} ms, max ${g[g.length - 1]} ms`;
+  console.log(
+    `device queue, 20 uploads: gap end → next start on the board (FLASH_END → FLASH_BEGIN): ${fmt(boardGaps)}`,
+  );
+  console.log(`device queue, 20 uploads: gap activity end → next activity start on the worker: ${fmt(workerGaps)}`);
+
+  const view = await env.client.workflow.getHandle(deviceLockWorkflowId('k1')).query(deviceLockStateQuery);
+  assert.equal(view.waiting.length, 0);
+  assert.equal(view.holder, undefined);
+  assert.equal(view.stats.succeeded, 20);
+  assert.equal(view.lastResult?.status, 'completed');
+});

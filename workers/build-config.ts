@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { buildsFileSchema, resolveWorkspace, type BuildsConfig } from '../activities/build/config';
+import { BUILD_TASK_QUEUE } from '../workflows/steps/build';
+import { durationSchema } from '../workflows/spec/common';
+import { durationToMs } from '../workflows/spec/duration';
+import { formatPath } from '../workflows/spec/schema';
+import { ConfigError, parseConfig } from './config-errors';
+
+export function loadBuildsConfig(file: string): BuildsConfig {
+  const abs = path.resolve(file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(abs, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(abs, [{ key: '(file)', message: `cannot read as JSON: ${(err as Error).message}` }]);
+  }
+  const parsed = parseConfig(buildsFileSchema, raw, abs, (p) => formatPath(p));
+  const dir = path.dirname(abs);
+  return {
+    workspaces: Object.fromEntries(
+      Object.entries(parsed.workspaces).map(([name, w]) => [name, resolveWorkspace(w, path.resolve(dir, w.path))]),
+    ),
+  };
+}
+
+export interface BuildWorkerConfig {
+  taskQueue: string;
+  /** Builds running at once on this worker: the cap of the build queue. */
+  slots: number;
+  builds: BuildsConfig;
+  shutdownGraceTimeMs: number;
+}
+
+const envSchema = z.object({
+  BUILD_CONFIG: z.string().min(1).default('builds.json'),
+  BUILD_SLOTS: z.coerce.number().int().min(1).max(256).default(4),
+  BUILD_SHUTDOWN_GRACE: durationSchema.default('30s'),
+});
+
+export function loadBuildWorkerConfig(env: NodeJS.ProcessEnv = process.env): BuildWorkerConfig {
+  const e = parseConfig(envSchema, env, 'environment');
+  return {
+    taskQueue: BUILD_TASK_QUEUE,
+    slots: e.BUILD_SLOTS,
+    builds: loadBuildsConfig(e.BUILD_CONFIG),
+    shutdownGraceTimeMs: durationToMs(e.BUILD_SHUTDOWN_GRACE),
+  };
+}

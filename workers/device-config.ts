@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { devicesFileSchema, resolveDevice, type DeviceConfig, type DevicesConfig } from '../activities/device/config';
+import { durationSchema } from '../workflows/spec/common';
+import { durationToMs } from '../workflows/spec/duration';
+import { formatPath } from '../workflows/spec/schema';
+import { ConfigError, parseConfig } from './config-errors';
+
+/** Reads and validates a devices file; errors name the file and the key, e.g. `devices[0].baudRate`. */
+export function loadDevicesConfig(file: string): DevicesConfig {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new ConfigError(abs, [{ key: '(file)', message: `cannot read: ${(err as Error).message}` }]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(abs, [{ key: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
+  }
+  const parsed = parseConfig(devicesFileSchema, raw, abs, (p) => formatPath(p));
+  const dir = path.dirname(abs);
+  return {
+    artifactRoots: parsed.artifactRoots.map((r) => path.resolve(dir, r)),
+    devices: parsed.devices.map((d) => {
+      const device = resolveDevice(d);
+      if (device.uploader.type === 'command' && device.uploader.cwd) {
+        device.uploader = { ...device.uploader, cwd: path.resolve(dir, device.uploader.cwd) };
+      }
+      return device;
+    }),
+  };
+}
+
+export interface DeviceWorkerConfig {
+  devicesFile: string;
+  artifactRoots: string[];
+  device: DeviceConfig;
+  shutdownGraceTimeMs: number;
+}
+
+const envSchema = z.object({
+  DEVICES_CONFIG: z.string().min(1).default('devices.json'),
+  DEVICE_ID: z.string().min(1).optional(),
+  DEVICE_WORKER_SHUTDOWN_GRACE: durationSchema.default('10s'),
+});
+
+/** The device this worker process serves: `DEVICE_ID` in `DEVICES_CONFIG` (optional when the file declares one). */
+export function loadDeviceWorkerConfig(env: NodeJS.ProcessEnv = process.env): DeviceWorkerConfig {
+  const e = parseConfig(envSchema, env, 'environment');
+  const devicesFile = path.resolve(e.DEVICES_CONFIG);
+  const config = loadDevicesConfig(devicesFile);
+  const ids = config.devices.map((d) => d.id);
+  let device: DeviceConfig | undefined;
+  if (e.DEVICE_ID === undefined) {
+    if (config.devices.length > 1) {
+      throw new ConfigError('environment', [
+        { key: 'DEVICE_ID', message: `required: ${devicesFile} declares several devices (${ids.join(', ')})` },
+      ]);
+    }
+    device = config.devices[0];
+  } else {
+    device = config.devices.find((d) => d.id === e.DEVICE_ID);
+    if (!device) {
+      throw new ConfigError('environment', [
+        { key: 'DEVICE_ID', message: `no device "${e.DEVICE_ID}" in ${devicesFile} (devices: ${ids.join(', ')})` },
+      ]);
+    }
+  }
+  return {
+    devicesFile,
+    artifactRoots: config.artifactRoots,
+    device: device as DeviceConfig,
+    shutdownGraceTimeMs: durationToMs(e.DEVICE_WORKER_SHUTDOWN_GRACE),
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * One long-lived workflow per device (`device-lock.<deviceId>`), started by the device's
+ * worker: a first-come-first-served queue of runs that want the board, one holder at a time.
+ * Each grant carries a fencing token that only grows; the device worker refuses any action
+ * whose token is not the current, unexpired holder's. A holder keeps its lease by renewing;
+ * one that stops (terminated run, workers down) loses the device when the lease runs out.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  deviceGrantedSignal,
+  deviceLeaseRevokedSignal,
+  deviceLockAcquireSignal,
+  deviceLockActionStartedSignal,
+  deviceLockConfigureSignal,
+  deviceLockDescribeSignal,
+  deviceLockReleaseSignal,
+  deviceLockRenewSignal,
+  deviceLockReportSignal,
+  deviceLockStateQuery,
+  deviceLockWithdrawSignal,
+  deviceQueuePositionSignal,
+  deviceSettingsSignal,
+  type AcquireRequest,
+  type ActionOutcome,
+  type CurrentAction,
+  type DeviceLockView,
+  type DeviceSettings,
+  type DeviceStats,
+} from './steps/device-contract';
+
+interface Waiter extends AcquireRequest {
+  enqueuedAt: string;
+}
+
+interface Holder extends Waiter {
+  token: number;
+  grantedAt: string;
+  leaseMs: number;
+  leaseExpiresAt: number;
+}
+
+export interface DeviceLockState {
+  settings?: DeviceSettings;
+  holder?: Holder;
+  waiting: Waiter[];
+  nextToken: number;
+  lastResult?: ActionOutcome;
+  current?: CurrentAction;
+  stats: DeviceStats;
+}
+
+export interface DeviceLockInput {
+  deviceId: string;
+  /** Carried across continue-as-new. */
+  state?: DeviceLockState;
+  /** Continue as new beyond this many history events (default 10 000), besides when Temporal suggests it. */
+  maxHistoryEvents?: number;
+}
+
+/** Waiters hear their position at most this often: a long queue must not flood them with signals. */
+const POSITION_BROADCAST_MS = 1000;
+const MAX_HISTORY_EVENTS = 10_000;
+
+const emptyStats = (): DeviceStats => ({
+  uploads: 0,
+  succeeded: 0,
+  failed: 0,
+  skipped: 0,
+  uploadMsTotal: 0,
+  grants: 0,
+  leasesExpired: 0,
+});
+
+export async function deviceLock(input: DeviceLockInput): Promise<void> {
+  // Tokens start at the lock's start time (ms): a lock re-created after a reset never reissues an old token.
+  const s: DeviceLockState = input.state ?? {
+    waiting: [],
+    nextToken: workflowInfo().startTime.getTime(),
+    stats: emptyStats(),
+  };
+  let changed = false;
+  let positionsDirty = s.waiting.length > 0;
+  let lastBroadcast = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  const touch = () => (changed = true);
+
+  /** Signals to runs are best effort: a run that has gone away simply does not hear. */
+  const tell = (
+    workflowId: string,
+    send: (h: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>,
+  ): Promise<boolean> => {
+    const p = send(getExternalWorkflowHandle(workflowId)).then(
+      () => true,
+      () => false,
+    );
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    return p;
+  };
+
+  const describeRequests: Array<{ requestId: string; workflowId: string }> = [];
+  const answerDescribes = (settings: DeviceSettings) => {
+    for (const r of describeRequests.splice(0))
+      void tell(r.workflowId, (h) => h.signal(deviceSettingsSignal, { requestId: r.requestId, settings }));
+  };
+
+  setHandler(deviceLockConfigureSignal, (settings) => {
+    s.settings = settings;
+    answerDescribes(settings);
+    touch();
+  });
+  setHandler(deviceLockDescribeSignal, (req) => {
+    describeRequests.push(req);
+    if (s.settings) answerDescribes(s.settings);
+  });
+  setHandler(deviceLockAcquireSignal, (req) => {
+    if (s.holder?.requestId === req.requestId || s.waiting.some((w) => w.requestId === req.requestId)) return;
+    s.waiting.push({ ...req, enqueuedAt: new Date().toISOString() });
+    positionsDirty = true;
+    touch();
+  });
+  const record = (outcome: ActionOutcome) => {
+    s.lastResult = outcome;
+    if (s.current?.workflowId === outcome.workflowId && s.current.stepPath === outcome.stepPath) s.current = undefined;
+    if (outcome.kind !== 'upload') return;
+    s.stats.uploads++;
+    if (outcome.status === 'completed') {
+      s.stats.succeeded++;
+      s.stats.uploadMsTotal += outcome.durationMs;
+    } else if (outcome.status === 'failed') s.stats.failed++;
+    else s.stats.skipped++;
+  };
+
+  setHandler(deviceLockReleaseSignal, ({ requestId, token, outcome }) => {
+    if (outcome) record(outcome);
+    if (s.holder?.requestId === requestId && s.holder.token === token) {
+      s.holder = undefined;
+      touch();
+    }
+  });
+  setHandler(deviceLockRenewSignal, ({ requestId, token }) => {
+    if (s.holder?.requestId === requestId && s.holder.token === token) {
+      s.holder.leaseExpiresAt = Date.now() + s.holder.leaseMs;
+      touch();
+    }
+  });
+  setHandler(deviceLockWithdrawSignal, ({ requestId }) => {
+    const before = s.waiting.length;
+    s.waiting = s.waiting.filter((w) => w.requestId !== requestId);
+    if (s.waiting.length !== before) {
+      positionsDirty = true;
+      touch();
+    }
+  });
+  setHandler(deviceLockReportSignal, record);
+  setHandler(deviceLockActionStartedSignal, (action) => void (s.current = action));
+  setHandler(deviceLockStateQuery, (): DeviceLockView => ({
+    deviceId: input.deviceId,
+    settings: s.settings,
+    holder: s.holder && {
+      requestId: s.holder.requestId,
+      workflowId: s.holder.workflowId,
+      stepPath: s.holder.stepPath,
+      token: s.holder.token,
+      grantedAt: s.holder.grantedAt,
+      leaseExpiresAt: s.holder.leaseExpiresAt,
+    },
+    waiting: s.waiting.map((w, i) => ({
+      requestId: w.requestId,
+      workflowId: w.workflowId,
+      stepPath: w.stepPath,
+      position: i + 1,
+      enqueuedAt: w.enqueuedAt,
+    })),
+    lastResult: s.lastResult,
+    current: s.current,
+    stats: { ...s.stats },
+    nextToken: s.nextToken,
+  }));
+
+  const grantNext = async (settings: DeviceSettings): Promise<void> => {
+    while (!s.holder && s.waiting.length) {
+      const next = s.waiting.shift() as Waiter;
+      positionsDirty = true;
+      const leaseMs = next.leaseMs ?? settings.leaseMs;
+      const holder: Holder = {
+        ...next,
+        token: s.nextToken++,
+        grantedAt: new Date().toISOString(),
+        leaseMs,
+        leaseExpiresAt: Date.now() + leaseMs,
+      };
+      s.holder = holder;
+      s.stats.grants++;
+      const delivered = await tell(holder.workflowId, (h) =>
+        h.signal(deviceGrantedSignal, { requestId: holder.requestId, token: holder.token, leaseMs, settings }),
+      );
+      // The run is gone (finished, terminated): nobody will release, so move on now.
+      if (!delivered && s.holder === holder) s.holder = undefined;
+    }
+  };
+
+  const broadcastPositions = () => {
+    const waiting = s.waiting.length;
+    s.waiting.forEach((w, i) => {
+      void tell(w.workflowId, (h) =>
+        h.signal(deviceQueuePositionSignal, { requestId: w.requestId, position: i + 1, waiting }),
+      );
+    });
+    positionsDirty = false;
+    lastBroadcast = Date.now();
+  };
+
+  for (;;) {
+    if (s.settings) await grantNext(s.settings);
+    if (positionsDirty && Date.now() - lastBroadcast >= POSITION_BROADCAST_MS) broadcastPositions();
+
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > (input.maxHistoryEvents ?? MAX_HISTORY_EVENTS)) {
+      await Promise.all([...inFlight]);
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof deviceLock>({ ...input, state: s });
+    }
+
+    const deadlines: number[] = [];
+    if (s.holder) deadlines.push(s.holder.leaseExpiresAt);
+    if (positionsDirty) deadlines.push(lastBroadcast + POSITION_BROADCAST_MS);
+    changed = false;
+    if (deadlines.length) await condition(() => changed, Math.max(1, Math.min(...deadlines) - Date.now()));
+    else await condition(() => changed);
+
+    const holder = s.holder;
+    if (holder && Date.now() >= holder.leaseExpiresAt) {
+      s.holder = undefined;
+      s.stats.leasesExpired++;
+      void tell(holder.workflowId, (h) =>
+        h.signal(deviceLeaseRevokedSignal, { requestId: holder.requestId, token: holder.token }),
+      );
+    }
+  }
+}

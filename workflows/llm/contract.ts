@@ -1,0 +1,115 @@
+/**
+ * The contract between workflows and the LLM activity. Provider-neutral: the activity maps it to
+ * the OpenAI chat-completions or Anthropic messages wire format. Workflows import only this file.
+ */
+
+/** A tool the model may call; `parameters` is a JSON Schema of its arguments. */
+export interface LlmToolSpec {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface LlmToolCall {
+  id: string;
+  name: string;
+  /** The parsed arguments; null when the model sent text that is not a JSON object. */
+  arguments: Record<string, unknown> | null;
+  /** Why `arguments` is null, with the raw text the model sent. */
+  argumentsError?: string;
+}
+
+export type LlmMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: LlmToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
+
+export interface LlmOutputSchema {
+  /** Shown to the provider as the schema's name. Default: `output`. */
+  name?: string;
+  schema: Record<string, unknown>;
+}
+
+export interface LlmRequest {
+  /** A model name from the worker's models config, never a provider's model id. */
+  model: string;
+  messages: LlmMessage[];
+  tools?: LlmToolSpec[];
+  /** `none`: the tools stay declared (earlier turns used them) but the model must answer in text. */
+  toolChoice?: 'auto' | 'none';
+  /** Ask for structured output: the reply is parsed and validated, and repaired up to `maxRepairs` times. */
+  schema?: LlmOutputSchema;
+  maxRepairs?: number;
+  maxTokens?: number;
+  temperature?: number;
+}
+
+/** Tokens and money; summed per step, per run, and per budget scope. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Priced with the model's prices from the worker's config, in US dollars. */
+  costUsd: number;
+  /** Requests the provider answered (repairs count). */
+  calls: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'other';
+
+export interface LlmResponse {
+  model: string;
+  provider: string;
+  /** The provider's own model id. */
+  providerModel: string;
+  text: string;
+  /** The parsed, schema-valid object when the request had a schema. */
+  object?: unknown;
+  toolCalls: LlmToolCall[];
+  finishReason: FinishReason;
+  usage: Usage;
+  /** How many repair round-trips the structured output needed. */
+  repairs: number;
+  /** Which of the provider's keys answered (its position in the config, never the key). */
+  keyIndex: number;
+}
+
+export type LlmFailureType =
+  /** Every key of the provider is rate limited; retried after the provider's retry-after. */
+  | 'LlmRateLimited'
+  | 'LlmServerError'
+  | 'LlmConnectionError'
+  | 'LlmMalformedResponse'
+  /** Non-retryable: the request is wrong (400, 404, 422). */
+  | 'LlmBadRequest'
+  /** Non-retryable: 401/403. */
+  | 'LlmAuthError'
+  /** Non-retryable: the structured output stayed invalid after the allowed repairs. */
+  | 'LlmInvalidOutput'
+  | 'LlmUnknownModel'
+  | 'LlmModelUnavailable';
+
+/** Failure details of a call that spent tokens before it failed, so the ledger still counts them. */
+export interface LlmFailureDetails {
+  usage?: Usage;
+  [k: string]: unknown;
+}
+
+export interface LlmActivities {
+  llmChat(request: LlmRequest): Promise<LlmResponse>;
+}
+
+export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: a.costUsd + b.costUsd,
+    calls: a.calls + b.calls,
+  };
+}
+
+export function totalTokens(u: Usage): number {
+  return u.inputTokens + u.outputTokens;
+}

@@ -1,0 +1,227 @@
+/**
+ * The run's token and cost ledger: usage per step path and in total, and the budget gates. A
+ * budget belongs to a scope (the run, or a step and everything under it); a model call first
+ * passes every gate covering its step, and a crossed budget waits on one human decision per scope
+ * — parallel callers share it — instead of spending on.
+ */
+import { ApplicationFailure, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { COST_USD_ATTRIBUTE, TOKENS_ATTRIBUTE } from '../shared';
+import type { ApprovalDecision, ApprovalRequest } from '../steps/step-kind';
+import { addUsage, totalTokens, ZERO_USAGE, type Usage } from './contract';
+
+export interface Budget {
+  tokens?: number;
+  usd?: number;
+}
+
+export interface UsageTotals extends Usage {
+  totalTokens: number;
+}
+
+export interface BudgetStatus {
+  /** The run, or the path of the step that carries the budget. */
+  scope: string;
+  /** The limit now in force (raised by each approval). */
+  limit: Budget;
+  spent: UsageTotals;
+  stopped?: { by: string; at: string; comment?: string };
+}
+
+export interface LedgerSummary {
+  total: UsageTotals;
+  budgets: BudgetStatus[];
+}
+
+/** What a run carries across continue-as-new. */
+export interface LedgerState {
+  total: Usage;
+  byStep: Record<string, Usage>;
+  limits: Record<string, Budget>;
+}
+
+/** The ledger as one step sees it. */
+export interface StepLedger {
+  /** Records a model call's usage against this step (and so the run). */
+  charge(usage: Usage): void;
+  /** Resolves when every budget covering this step has room; throws BudgetExceeded when a human said stop. */
+  gate(): Promise<void>;
+  /** Gives this step (and what runs under it) a budget of its own. */
+  limit(budget: Budget): void;
+  /** Usage of this step and everything under it. */
+  spent(): UsageTotals;
+}
+
+/** The interpreter's approval wait: `recordPath` is the step shown waiting, `approvalId` what the API approves. */
+export type BudgetApproval = (
+  recordPath: string,
+  request: ApprovalRequest,
+  approvalId: string,
+) => Promise<ApprovalDecision>;
+
+interface Scope {
+  path: string;
+  original: Budget;
+  limit: Budget;
+  stopped?: ApprovalDecision;
+  pending?: Promise<void>;
+}
+
+export const RUN_SCOPE = '';
+export const RUN_BUDGET_APPROVAL = 'budget';
+
+const round = (usd: number) => Math.round(usd * 1e9) / 1e9;
+const withTotal = (u: Usage): UsageTotals => ({ ...u, costUsd: round(u.costUsd), totalTokens: totalTokens(u) });
+
+/** `a` is `scope` or lies under it: `s`, `s.x`, `s[2].y`. */
+function isUnder(path: string, scope: string): boolean {
+  return scope === RUN_SCOPE || path === scope || path.startsWith(`${scope}.`) || path.startsWith(`${scope}[`);
+}
+
+function describeBudget(b: Budget): string {
+  const parts = [];
+  if (b.tokens !== undefined) parts.push(`${b.tokens} tokens`);
+  if (b.usd !== undefined) parts.push(`$${b.usd}`);
+  return parts.join(' or ');
+}
+
+function exceeded(limit: Budget, spent: Usage): boolean {
+  return (
+    (limit.tokens !== undefined && totalTokens(spent) >= limit.tokens) ||
+    (limit.usd !== undefined && spent.costUsd >= limit.usd)
+  );
+}
+
+export class Ledger {
+  private total: Usage;
+  private readonly byStep: Map<string, Usage>;
+  private readonly scopes = new Map<string, Scope>();
+  private dirty = false;
+
+  constructor(
+    private readonly opts: {
+      budget?: Budget;
+      carried?: LedgerState;
+      requestApproval: BudgetApproval;
+      /** Called with a step's new usage after each charge (progress shows it). */
+      onCharge?: (path: string, usage: UsageTotals) => void;
+    },
+  ) {
+    this.total = opts.carried?.total ?? ZERO_USAGE;
+    this.byStep = new Map(Object.entries(opts.carried?.byStep ?? {}));
+    // After continue-as-new the memo is written again at the first flush.
+    this.dirty = this.total.calls > 0;
+    if (opts.budget && (opts.budget.tokens !== undefined || opts.budget.usd !== undefined)) {
+      this.addScope(RUN_SCOPE, opts.budget, opts.carried?.limits[RUN_SCOPE]);
+    }
+  }
+
+  forStep(path: string): StepLedger {
+    return {
+      charge: (usage) => this.charge(path, usage),
+      gate: () => this.gate(path),
+      limit: (budget) => this.addScope(path, budget),
+      spent: () => withTotal(this.spentIn(path)),
+    };
+  }
+
+  summary(): LedgerSummary {
+    return {
+      total: withTotal(this.total),
+      budgets: [...this.scopes.values()].map((s) => ({
+        scope: s.path === RUN_SCOPE ? 'run' : s.path,
+        limit: s.limit,
+        spent: withTotal(this.spentIn(s.path)),
+        ...(s.stopped && { stopped: { by: s.stopped.by, at: s.stopped.at, comment: s.stopped.comment } }),
+      })),
+    };
+  }
+
+  state(): LedgerState {
+    return {
+      total: this.total,
+      byStep: Object.fromEntries(this.byStep),
+      limits: Object.fromEntries([...this.scopes.values()].map((s) => [s.path, s.limit])),
+    };
+  }
+
+  /** Writes the totals to the run's memo and search attributes when they changed. */
+  flush(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const total = withTotal(this.total);
+    upsertMemo({ usage: total });
+    upsertSearchAttributes([
+      { key: TOKENS_ATTRIBUTE, value: total.totalTokens },
+      { key: COST_USD_ATTRIBUTE, value: total.costUsd },
+    ]);
+  }
+
+  private addScope(path: string, budget: Budget, carriedLimit?: Budget): void {
+    if (this.scopes.has(path)) return;
+    this.scopes.set(path, { path, original: budget, limit: carriedLimit ?? budget });
+  }
+
+  private charge(path: string, usage: Usage): void {
+    this.total = addUsage(this.total, usage);
+    const step = addUsage(this.byStep.get(path) ?? ZERO_USAGE, usage);
+    this.byStep.set(path, step);
+    this.dirty = true;
+    this.opts.onCharge?.(path, withTotal(step));
+  }
+
+  private spentIn(scope: string): Usage {
+    if (scope === RUN_SCOPE) return this.total;
+    let sum = ZERO_USAGE;
+    for (const [path, usage] of this.byStep) if (isUnder(path, scope)) sum = addUsage(sum, usage);
+    return sum;
+  }
+
+  private async gate(path: string): Promise<void> {
+    // Outermost first: the run's budget, then each enclosing step's.
+    const covering = [...this.scopes.values()]
+      .filter((s) => isUnder(path, s.path))
+      .sort((a, b) => a.path.length - b.path.length);
+    for (const scope of covering) {
+      while (exceeded(scope.limit, this.spentIn(scope.path))) {
+        if (scope.stopped) throw this.stoppedFailure(scope);
+        scope.pending ??= this.askToRaise(scope, path).finally(() => (scope.pending = undefined));
+        await scope.pending;
+      }
+    }
+  }
+
+  private async askToRaise(scope: Scope, recordPath: string): Promise<void> {
+    const spent = withTotal(this.spentIn(scope.path));
+    const raised = {
+      ...(scope.limit.tokens !== undefined && { tokens: scope.limit.tokens + (scope.original.tokens ?? 0) }),
+      ...(scope.limit.usd !== undefined && { usd: round(scope.limit.usd + (scope.original.usd ?? 0)) }),
+    };
+    const what = scope.path === RUN_SCOPE ? 'Run budget' : `Budget of step ${scope.path}`;
+    const decision = await this.opts.requestApproval(
+      recordPath,
+      {
+        prompt:
+          `${what} reached: spent ${spent.totalTokens} tokens ($${spent.costUsd}) of ${describeBudget(scope.limit)}. ` +
+          `Approve to raise it to ${describeBudget(raised)}, reject to stop.`,
+        onTimeout: 'reject',
+      },
+      scope.path === RUN_SCOPE ? RUN_BUDGET_APPROVAL : `${scope.path}.budget`,
+    );
+    if (decision.decision === 'approve') scope.limit = raised;
+    else scope.stopped = decision;
+  }
+
+  private stoppedFailure(scope: Scope): ApplicationFailure {
+    const spent = withTotal(this.spentIn(scope.path));
+    const who = scope.stopped?.comment
+      ? `${scope.stopped.by}: ${scope.stopped.comment}`
+      : (scope.stopped?.by ?? 'a human');
+    const what = scope.path === RUN_SCOPE ? 'run budget' : `budget of step ${scope.path}`;
+    return ApplicationFailure.create({
+      type: 'BudgetExceeded',
+      message: `${what} of ${describeBudget(scope.limit)} reached (spent ${spent.totalTokens} tokens, $${spent.costUsd}); stopped by ${who}`,
+      nonRetryable: true,
+      details: [{ scope: scope.path || 'run', limit: scope.limit, spent }],
+    });
+  }
+}

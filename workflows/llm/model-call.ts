@@ -1,0 +1,58 @@
+/**
+ * One model call from a workflow: pass the budget gates, run the `llmChat` activity (its result is
+ * the history's record of the call), charge the ledger — also for tokens a failed call spent.
+ */
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { toRetryPolicy, type RetrySpec } from '../spec/common';
+import { durationToMs, type Duration } from '../spec/duration';
+import type { StepLedger } from './ledger';
+import type { LlmActivities, LlmFailureDetails, LlmRequest, LlmResponse, Usage } from './contract';
+
+export interface ModelCallOptions {
+  /** Longest one call may take, all repairs included (startToCloseTimeout). */
+  timeout?: Duration;
+  /** The activity heartbeats while it waits for the provider; a lost worker is noticed after this. */
+  heartbeatTimeout?: Duration;
+  retry?: RetrySpec;
+}
+
+export const DEFAULT_LLM_TIMEOUT = '10m';
+export const DEFAULT_LLM_HEARTBEAT_TIMEOUT = '10s';
+/** Rate limits override the interval with the provider's retry-after (nextRetryDelay). */
+export const DEFAULT_LLM_RETRY: RetrySpec = {
+  maxAttempts: 8,
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maxInterval: '1m',
+};
+
+function spentBy(err: unknown): Usage | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  return (cause.details?.[0] as LlmFailureDetails | undefined)?.usage;
+}
+
+export async function callModel(
+  ledger: StepLedger,
+  request: LlmRequest,
+  opts: ModelCallOptions & { summary: string },
+): Promise<LlmResponse> {
+  await ledger.gate();
+  const { llmChat } = proxyActivities<LlmActivities>({
+    startToCloseTimeout: durationToMs(opts.timeout ?? DEFAULT_LLM_TIMEOUT),
+    heartbeatTimeout: durationToMs(opts.heartbeatTimeout ?? DEFAULT_LLM_HEARTBEAT_TIMEOUT),
+    retry: toRetryPolicy(opts.retry ?? DEFAULT_LLM_RETRY),
+    summary: opts.summary,
+    // Cancelling the step aborts the HTTP request; the step reports cancelled once it has.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  try {
+    const response = await llmChat(request);
+    ledger.charge(response.usage);
+    return response;
+  } catch (err) {
+    const spent = spentBy(err);
+    if (spent) ledger.charge(spent);
+    throw err;
+  }
+}

@@ -10,7 +10,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
@@ -23,12 +27,21 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process', 'os', 'crypto'], message: 'Workflow code must not do I/O; use an activity.' },
-            { group: ['**/activities/**', '@temporalio/activity', '@temporalio/worker', '@temporalio/client'], message: 'Workflows import activity types only, via proxyActivities.' },
+            {
+              group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process', 'os', 'crypto'],
+              message: 'Workflow code must not do I/O; use an activity.',
+            },
+            {
+              group: ['**/activities/**', '@temporalio/activity', '@temporalio/worker', '@temporalio/client'],
+              message: 'Workflows import activity types only, via proxyActivities.',
+            },
           ],
         },
       ],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use the workflow-safe uuid4() or a seeded value.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Use the workflow-safe uuid4() or a seeded value.' },
+      ],
     },
   },
 );

@@ -48,7 +48,10 @@ export function createHttpActivity(allowedHosts: readonly string[]) {
     const text = await res.text();
     const maxBytes = req.maxBytes ?? DEFAULT_MAX_BYTES;
     if (Buffer.byteLength(text) > maxBytes) {
-      throw ApplicationFailure.nonRetryable(`http: response of ${url.host} is over ${maxBytes} bytes`, 'ResponseTooLarge');
+      throw ApplicationFailure.nonRetryable(
+        `http: response of ${url.host} is over ${maxBytes} bytes`,
+        'ResponseTooLarge',
+      );
     }
     const parsed = (res.headers.get('content-type') ?? '').includes('json') ? safeJson(text) : text;
     const result = { status: res.status, headers: Object.fromEntries(res.headers), body: parsed };

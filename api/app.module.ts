@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../temporal/config';
+import { DevicesModule } from './devices/devices.module';
 import { HealthController } from './health/health.controller';
 import { McpModule } from './mcp/mcp.module';
 import { ExampleSpecsLoader } from './specs/example-specs.loader';
@@ -15,6 +16,7 @@ export interface AppModuleOptions {
   temporal: TemporalConfig;
   client?: Client;
   specStoreDir: string;
+  devicesFile?: string;
   /** null: register no examples. */
   examplesDir: string | null;
 }
@@ -48,6 +50,16 @@ class HealthModule {}
 @Module({})
 export class AppModule {
   static forRoot(opts: AppModuleOptions): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(opts), WorkflowsModule, SpecsModule, HealthModule, McpModule] };
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(opts),
+        WorkflowsModule,
+        SpecsModule,
+        HealthModule,
+        McpModule,
+        DevicesModule.forRoot({ devicesFile: opts.devicesFile }),
+      ],
+    };
   }
 }

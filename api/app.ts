@@ -13,6 +13,8 @@ export interface CreateAppOptions {
   /** A client to use instead of one the API connects itself (tests); the API leaves it open. */
   client?: Client;
   specStoreDir?: string;
+  /** Devices file for GET /devices (see workers/device-config.ts); none: no devices. */
+  devicesFile?: string;
   /** Example specs registered at start-up; default `<repo>/examples`, null for none. */
   examplesDir?: string | null;
   /** Port to listen on; 0 picks a free one (see app.getUrl()). Default 3000. */
@@ -28,6 +30,7 @@ export async function createApp(opts: CreateAppOptions): Promise<INestApplicatio
       temporal: opts.temporal,
       client: opts.client,
       specStoreDir: opts.specStoreDir ?? DEFAULT_SPEC_STORE_DIR,
+      devicesFile: opts.devicesFile,
       examplesDir: opts.examplesDir === undefined ? DEFAULT_EXAMPLES_DIR : opts.examplesDir,
     }),
     { logger: opts.logger, abortOnError: false },

@@ -11,6 +11,8 @@ export interface ApiConfig {
   host: string;
   /** Directory of the durable spec store (see specs/spec-store.ts). */
   specStoreDir: string;
+  /** Devices file (the device workers' DEVICES_CONFIG) for GET /devices; none: no devices. */
+  devicesFile?: string;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -27,9 +29,15 @@ const schema = z.object({
     .pipe(z.number().max(65535, 'must be at most 65535')),
   API_HOST: z.string().min(1, 'must be a host name or address, e.g. 127.0.0.1').default('127.0.0.1'),
   SPEC_STORE_DIR: z.string().min(1, 'must be a directory path').default(DEFAULT_SPEC_STORE_DIR),
+  DEVICES_CONFIG: z.string().min(1, 'must be a file path').optional(),
 });
 
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const parsed = parseConfig(schema, env, 'environment');
-  return { port: parsed.API_PORT, host: parsed.API_HOST, specStoreDir: path.resolve(parsed.SPEC_STORE_DIR) };
+  return {
+    port: parsed.API_PORT,
+    host: parsed.API_HOST,
+    specStoreDir: path.resolve(parsed.SPEC_STORE_DIR),
+    devicesFile: parsed.DEVICES_CONFIG && path.resolve(parsed.DEVICES_CONFIG),
+  };
 }

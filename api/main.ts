@@ -11,7 +11,13 @@ import { loadApiConfig } from './config';
 async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const api = loadApiConfig();
-  const app = await createApp({ temporal, specStoreDir: api.specStoreDir, port: api.port, host: api.host });
+  const app = await createApp({
+    temporal,
+    specStoreDir: api.specStoreDir,
+    devicesFile: api.devicesFile,
+    port: api.port,
+    host: api.host,
+  });
   const url = await app.getUrl();
   new Logger('Api').log(
     `listening on ${url} (docs: ${url}/docs); Temporal ${temporal.address}, spec store ${api.specStoreDir}`,

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { ConfigError, parseConfig } from '../workers/config-errors';
+import { loadDevicesConfig } from '../workers/device-config';
 import { ensureTemporalCli } from './cli';
 import { loadTemporalConfig, type TemporalConfig } from './config';
 import { startDevServer, type DevServer } from './dev-server';
@@ -169,11 +170,20 @@ async function main(): Promise<void> {
     // The examples folder's .mcp.json serves the README's MCP example unless you point elsewhere.
     MCP_CONFIG: process.env.MCP_CONFIG ?? 'examples',
   };
-  for (const [name, entry] of [
-    ['worker', 'workers/orchestrator.ts'],
-    ['api', 'api/main.ts'],
-  ] as const) {
-    const managed = startChild(name, entry, env);
+  // Device and build workers only where the operator configured boards and build workspaces.
+  const devices = process.env.DEVICES_CONFIG ? loadDevicesConfig(process.env.DEVICES_CONFIG).devices : [];
+  const processes: Array<[string, string, NodeJS.ProcessEnv]> = [
+    ['worker', 'workers/orchestrator.ts', env],
+    ['api', 'api/main.ts', env],
+    ...devices.map((d): [string, string, NodeJS.ProcessEnv] => [
+      `device:${d.id}`,
+      'workers/device.ts',
+      { ...env, DEVICE_ID: d.id },
+    ]),
+    ...(process.env.BUILD_CONFIG ? [['build', 'workers/build.ts', env] as [string, string, NodeJS.ProcessEnv]] : []),
+  ];
+  for (const [name, entry, childEnv] of processes) {
+    const managed = startChild(name, entry, childEnv);
     children.push(managed);
     void managed.exited.then(() => {
       if (!shuttingDown) {

@@ -12,7 +12,9 @@ import { bundleWorkflowsOnce } from './helpers/temporal';
 
 const DIR = path.join(__dirname, 'histories');
 const workflowIds = JSON.parse(readFileSync(path.join(DIR, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
-const histories = readdirSync(DIR).filter((f) => f.endsWith('.json') && f in workflowIds).sort();
+const histories = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json') && f in workflowIds)
+  .sort();
 
 function loadHistory(file: string): unknown {
   return JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));
@@ -25,14 +27,25 @@ describe('replay of recorded histories', () => {
 
   for (const file of histories) {
     test(`${file} replays against the current code`, async () => {
-      await Worker.runReplayHistory({ workflowBundle: await bundleWorkflowsOnce() }, loadHistory(file), workflowIds[file]);
+      await Worker.runReplayHistory(
+        { workflowBundle: await bundleWorkflowsOnce() },
+        loadHistory(file),
+        workflowIds[file],
+      );
     });
   }
 
   test('a deliberate change to the workflow is caught as non-determinism', async () => {
-    const changed = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/changed-workflow'), logger: quietLogger });
+    const changed = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./fixtures/changed-workflow'),
+      logger: quietLogger,
+    });
     await assert.rejects(
-      Worker.runReplayHistory({ workflowBundle: changed }, loadHistory(histories[0] as string), workflowIds[histories[0] as string]),
+      Worker.runReplayHistory(
+        { workflowBundle: changed },
+        loadHistory(histories[0] as string),
+        workflowIds[histories[0] as string],
+      ),
       DeterminismViolationError,
     );
   });

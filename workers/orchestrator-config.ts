@@ -37,7 +37,12 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const list = z
   .string()
   .default('')
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 const schema = z.object({
   ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: positiveInt(100),

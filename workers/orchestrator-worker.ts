@@ -48,7 +48,10 @@ async function loadActivityModules(paths: readonly string[]): Promise<ActivityMa
     const acts = mod.activities ?? mod.createActivities?.();
     if (!acts) {
       throw new ConfigError('environment', [
-        { key: 'ORCHESTRATOR_ACTIVITY_MODULES', message: `${modulePath} exports neither "activities" nor "createActivities"` },
+        {
+          key: 'ORCHESTRATOR_ACTIVITY_MODULES',
+          message: `${modulePath} exports neither "activities" nor "createActivities"`,
+        },
       ]);
     }
     Object.assign(merged, acts);
@@ -68,7 +71,8 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     ...(await loadActivityModules(config.activityModules)),
     ...opts.activities,
   };
-  const bundle = opts.workflowBundle ?? (config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined);
+  const bundle =
+    opts.workflowBundle ?? (config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined);
   const workflows = bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
     connection: opts.connection,

@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   try {
     await ensureSearchAttributes(connection, temporal.namespace);
     const worker = await createOrchestratorWorker({ connection, temporal, config });
-    console.log(`orchestrator worker: task queue "${temporal.taskQueue}" on ${temporal.address} (${temporal.namespace})`);
+    console.log(
+      `orchestrator worker: task queue "${temporal.taskQueue}" on ${temporal.address} (${temporal.namespace})`,
+    );
     await worker.run();
     console.log('orchestrator worker: drained and stopped');
   } finally {

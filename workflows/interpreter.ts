@@ -83,7 +83,8 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   if (!checked.ok) throw invalid('InvalidSpec', `spec "${input.spec?.name}" is invalid`, checked.issues);
   const spec = checked.spec;
   const checkedInputs = validateInputs(spec, input.inputs);
-  if (!checkedInputs.ok) throw invalid('InvalidInput', `inputs for spec "${spec.name}" are invalid`, checkedInputs.issues);
+  if (!checkedInputs.ok)
+    throw invalid('InvalidInput', `inputs for spec "${spec.name}" are invalid`, checkedInputs.issues);
   const options = { ...DEFAULT_RUN_OPTIONS, ...input.options };
   const childSpecs = input.childSpecs ?? {};
 
@@ -123,7 +124,8 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
               (waiting.length ? ` (waiting: ${waiting.join(', ')})` : ' (no step is waiting)'),
           );
         }
-        if (decision.decision !== 'approve' && decision.decision !== 'reject') throw new Error('decision must be approve or reject');
+        if (decision.decision !== 'approve' && decision.decision !== 'reject')
+          throw new Error('decision must be approve or reject');
         const choices = pending.get(decision.stepId)?.request.choices;
         if (decision.choice !== undefined && !choices?.includes(decision.choice)) {
           throw new Error(`choice must be one of: ${choices?.join(', ') || '(this step offers no choices)'}`);
@@ -190,7 +192,8 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
           // Validation guarantees the id exists; a step a branch passed over reads as skipped.
           if (field === 'status') return rec?.status ?? 'skipped';
           if (!rec) throw new Error(`expression "\${${ref.text}}": step "${id}" did not run`);
-          if (rec.status !== 'completed') throw new Error(`expression "\${${ref.text}}": step "${id}" is ${rec.status}`);
+          if (rec.status !== 'completed')
+            throw new Error(`expression "\${${ref.text}}": step "${id}" is ${rec.status}`);
           return walkPath(rec.output, ref.path.slice(2), ref.text);
         }
         const local = scope.findLocal(ref.root);

@@ -139,10 +139,21 @@ export const PENDING_APPROVALS_ATTRIBUTE = defineSearchAttributeKey(
 /** The run's model usage so far, for visibility queries such as `AgentCostUsd > 1`. */
 export const TOKENS_ATTRIBUTE = defineSearchAttributeKey('AgentTokens', SearchAttributeType.INT);
 export const COST_USD_ATTRIBUTE = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
+/** Every custom search attribute the project uses: registered by the dev server, tests and operators. */
+export const CUSTOM_SEARCH_ATTRIBUTE_KEYS = [
+  SPEC_NAME_ATTRIBUTE,
+  PENDING_APPROVALS_ATTRIBUTE,
+  TOKENS_ATTRIBUTE,
+  COST_USD_ATTRIBUTE,
+] as const;
+const CLI_TYPE_NAMES = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+} as const;
 /** For `temporal server start-dev --search-attribute NAME=TYPE` and operator setup. */
-export const CUSTOM_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'KeywordList' | 'Int' | 'Double'> = {
-  [SPEC_NAME_ATTRIBUTE.name]: 'Keyword',
-  [PENDING_APPROVALS_ATTRIBUTE.name]: 'KeywordList',
-  [TOKENS_ATTRIBUTE.name]: 'Int',
-  [COST_USD_ATTRIBUTE.name]: 'Double',
-};
+export const CUSTOM_SEARCH_ATTRIBUTES: Record<string, (typeof CLI_TYPE_NAMES)[keyof typeof CLI_TYPE_NAMES]> =
+  Object.fromEntries(
+    CUSTOM_SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, CLI_TYPE_NAMES[k.type as keyof typeof CLI_TYPE_NAMES]]),
+  );

@@ -82,6 +82,8 @@ export const approvalBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   by: z.string().trim().min(1, 'say who decides').max(200),
   comment: z.string().max(10_000).optional(),
+  /** For approvals that offer choices, e.g. a device escalation's retry / skip / abort. */
+  choice: z.string().min(1).max(100).optional(),
 });
 export type ApprovalBody = z.infer<typeof approvalBodySchema>;
 

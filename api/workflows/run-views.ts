@@ -53,6 +53,7 @@ export const approvalResponseSchema = z.object({
   decision: z.enum(['approve', 'reject']),
   by: z.string(),
   comment: z.string().optional(),
+  choice: z.string().optional(),
   at: z.string(),
 });
 export type ApprovalResponse = z.infer<typeof approvalResponseSchema>;

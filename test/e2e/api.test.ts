@@ -310,6 +310,14 @@ test('approval run: parallel checks, wait, 409 for a step not waiting, approve, 
   assert.equal(notWaiting.status, 409);
   assert.match(notWaiting.body.message, /step "checks" is not waiting for approval/);
 
+  const noChoices = await http('POST', `/workflows/${workflowId}/approvals/approve`, {
+    decision: 'approve',
+    by: 'alice',
+    choice: 'abort',
+  });
+  assert.equal(noChoices.status, 409);
+  assert.match(noChoices.body.message, /this step offers no choices/);
+
   const approved = await http<{ decision: string; by: string; at: string }>(
     'POST',
     `/workflows/${workflowId}/approvals/approve`,

@@ -4,7 +4,13 @@ import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput, type RunResult, type Spec } from '../../workflows/shared';
+import {
+  RUN_SPEC_WORKFLOW,
+  SPEC_NAME_ATTRIBUTE,
+  type RunInput,
+  type RunResult,
+  type Spec,
+} from '../../workflows/shared';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { bundleWorkflowsOnce } from './temporal';
 
@@ -12,14 +18,23 @@ export interface Orchestrator {
   env: TestWorkflowEnvironment;
   worker: Worker;
   taskQueue: string;
-  start(spec: Spec, inputs?: Record<string, unknown>, extra?: Partial<RunInput>): Promise<WorkflowHandle<(i: RunInput) => Promise<RunResult>>>;
+  start(
+    spec: Spec,
+    inputs?: Record<string, unknown>,
+    extra?: Partial<RunInput>,
+  ): Promise<WorkflowHandle<(i: RunInput) => Promise<RunResult>>>;
   stop(): Promise<void>;
 }
 
 /** An in-process orchestrator worker with the test activities, on a task queue of its own. */
 export async function startOrchestrator(env: TestWorkflowEnvironment): Promise<Orchestrator> {
   const taskQueue = `test-${randomUUID()}`;
-  const temporal = { address: env.address, namespace: env.namespace ?? 'default', uiUrl: 'http://127.0.0.1:8233', taskQueue };
+  const temporal = {
+    address: env.address,
+    namespace: env.namespace ?? 'default',
+    uiUrl: 'http://127.0.0.1:8233',
+    taskQueue,
+  };
   const worker = await createOrchestratorWorker({
     connection: env.nativeConnection,
     temporal,

@@ -1,12 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureTemporalCli } from '../../temporal/cli';
-import {
-  COST_USD_ATTRIBUTE,
-  PENDING_APPROVALS_ATTRIBUTE,
-  SPEC_NAME_ATTRIBUTE,
-  TOKENS_ATTRIBUTE,
-} from '../../workflows/shared';
+import { CUSTOM_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/shared';
 
 /** A real Temporal dev server (our CLI, never a download), in memory, on a free loopback port. */
 export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
@@ -15,7 +10,7 @@ export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: await ensureTemporalCli() },
       ip: '127.0.0.1',
-      searchAttributes: [SPEC_NAME_ATTRIBUTE, PENDING_APPROVALS_ATTRIBUTE, TOKENS_ATTRIBUTE, COST_USD_ATTRIBUTE],
+      searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTE_KEYS],
       extraArgs: ['--log-level', 'error'],
     },
   });

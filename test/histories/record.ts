@@ -22,7 +22,11 @@ async function main(): Promise<void> {
       await s.drive?.(handle);
       await handle.result().catch(() => undefined);
       // The CLI writes the standard JSON history format that every Temporal tool reads.
-      const json = execFileSync(cli, ['workflow', 'show', '--address', env.address, '--workflow-id', handle.workflowId, '--output', 'json'], { encoding: 'utf8' });
+      const json = execFileSync(
+        cli,
+        ['workflow', 'show', '--address', env.address, '--workflow-id', handle.workflowId, '--output', 'json'],
+        { encoding: 'utf8' },
+      );
       const file = path.join(__dirname, `${s.name}.json`);
       writeFileSync(file, json);
       ids[`${s.name}.json`] = handle.workflowId;

@@ -20,7 +20,9 @@ async function approveWhenPending(handle: Handle, stepId: string): Promise<void>
   for (let i = 0; i < 300; i++) {
     const p = await handle.query(progressQuery);
     if (p.pendingApprovals.some((a) => a.stepId === stepId)) {
-      await handle.executeUpdate(approveUpdate, { args: [{ stepId, decision: 'approve', by: 'recorder', comment: 'ok' }] });
+      await handle.executeUpdate(approveUpdate, {
+        args: [{ stepId, decision: 'approve', by: 'recorder', comment: 'ok' }],
+      });
       return;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -37,7 +39,14 @@ export const SCENARIOS: Scenario[] = [
       name: 'parallel-approval',
       inputs: { target: { type: 'string', default: 'esp32-s3' } },
       steps: [
-        { id: 'checks', kind: 'parallel', branches: [[echo('build', { artifact: 'fw-${inputs.target}.bin' })], [echo('lint', { ok: true }), { id: 'pause', kind: 'sleep', duration: '50ms' }]] },
+        {
+          id: 'checks',
+          kind: 'parallel',
+          branches: [
+            [echo('build', { artifact: 'fw-${inputs.target}.bin' })],
+            [echo('lint', { ok: true }), { id: 'pause', kind: 'sleep', duration: '50ms' }],
+          ],
+        },
         { id: 'approve', kind: 'approval', prompt: 'Upload ${steps.build.output.artifact}?', timeout: '1h' },
         echo('ship', { artifact: '${steps.build.output.artifact}', by: '${steps.approve.output.by}' }),
       ],
@@ -74,7 +83,10 @@ export const SCENARIOS: Scenario[] = [
         {
           id: 'race',
           kind: 'parallel',
-          branches: [[{ id: 'wait', kind: 'sleep', duration: '1h' }], [{ id: 'boom', kind: 'activity', activity: 'test.fail', args: { message: 'kaput' } }]],
+          branches: [
+            [{ id: 'wait', kind: 'sleep', duration: '1h' }],
+            [{ id: 'boom', kind: 'activity', activity: 'test.fail', args: { message: 'kaput' } }],
+          ],
         },
       ],
     },
@@ -90,7 +102,12 @@ export const SCENARIOS: Scenario[] = [
     },
     extra: {
       childSpecs: {
-        leaf: { name: 'leaf', inputs: { x: { type: 'number' } }, steps: [echo('twice', { v: '${inputs.x}' })], output: '${steps.twice.output.v}' },
+        leaf: {
+          name: 'leaf',
+          inputs: { x: { type: 'number' } },
+          steps: [echo('twice', { v: '${inputs.x}' })],
+          output: '${steps.twice.output.v}',
+        },
       },
     },
   },

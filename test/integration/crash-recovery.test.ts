@@ -16,7 +16,14 @@ import { ensureTemporalCli } from '../../temporal/cli';
 import { freePort, startDevServer } from '../../temporal/dev-server';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import { approveUpdate, progressQuery, RUN_SPEC_WORKFLOW, type RunInput, type RunResult, type Spec } from '../../workflows/shared';
+import {
+  approveUpdate,
+  progressQuery,
+  RUN_SPEC_WORKFLOW,
+  type RunInput,
+  type RunResult,
+  type Spec,
+} from '../../workflows/shared';
 import { activities } from '../fixtures/test-activities';
 import { newJournal, readJournal, waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
@@ -66,7 +73,10 @@ const step = (id: string, journal: string, ms: number): Spec['steps'][number] =>
 test('a worker killed with SIGKILL mid-run is replaced and the run finishes without repeating finished steps', async () => {
   const journal = newJournal();
   const taskQueue = `crash-${randomUUID()}`;
-  const spec: Spec = { name: 'crashy', steps: [step('s1', journal, 100), step('s2', journal, 100), step('s3', journal, 4000), step('s4', journal, 100)] };
+  const spec: Spec = {
+    name: 'crashy',
+    steps: [step('s1', journal, 100), step('s2', journal, 100), step('s3', journal, 4000), step('s4', journal, 100)],
+  };
   const first = spawnWorker(taskQueue);
   const handle = await env.client.workflow.start<(i: RunInput) => Promise<RunResult>>(RUN_SPEC_WORKFLOW, {
     taskQueue,
@@ -102,7 +112,12 @@ test('the dev server stopped and restarted on the same SQLite file resumes the r
   const workflowId = `restart-${randomUUID()}`;
   const spec: Spec = {
     name: 'restart',
-    steps: [step('before', journal, 50), { id: 'gate', kind: 'approval' }, { id: 'nap', kind: 'sleep', duration: '500ms' }, step('after', journal, 50)],
+    steps: [
+      step('before', journal, 50),
+      { id: 'gate', kind: 'approval' },
+      { id: 'nap', kind: 'sleep', duration: '500ms' },
+      step('after', journal, 50),
+    ],
   };
 
   const withServer = async <T>(fn: (client: Client) => Promise<T>): Promise<T> => {
@@ -130,8 +145,14 @@ test('the dev server stopped and restarted on the same SQLite file resumes the r
   };
 
   await withServer(async (client) => {
-    const handle = await client.workflow.start<(i: RunInput) => Promise<RunResult>>(RUN_SPEC_WORKFLOW, { taskQueue, workflowId, args: [{ spec }] });
-    await waitFor('the gate to wait', async () => ((await handle.query(progressQuery)).pendingApprovals.length ? true : undefined));
+    const handle = await client.workflow.start<(i: RunInput) => Promise<RunResult>>(RUN_SPEC_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [{ spec }],
+    });
+    await waitFor('the gate to wait', async () =>
+      (await handle.query(progressQuery)).pendingApprovals.length ? true : undefined,
+    );
   });
 
   const result = await withServer(async (client) => {
@@ -145,5 +166,8 @@ test('the dev server stopped and restarted on the same SQLite file resumes the r
 
   assert.equal(result.steps.after?.status, 'completed');
   const starts = readJournal(journal).filter((e) => e.event === 'start');
-  assert.deepEqual(starts.map((e) => e.label), ['before', 'after']);
+  assert.deepEqual(
+    starts.map((e) => e.label),
+    ['before', 'after'],
+  );
 });

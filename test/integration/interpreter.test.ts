@@ -49,7 +49,13 @@ describe('parallel', () => {
     const journal = newJournal();
     const spec: Spec = {
       name: 'par',
-      steps: [{ id: 'p', kind: 'parallel', branches: [[record('a', journal, 800)], [record('b', journal, 800)], [record('c', journal, 800)]] }],
+      steps: [
+        {
+          id: 'p',
+          kind: 'parallel',
+          branches: [[record('a', journal, 800)], [record('b', journal, 800)], [record('c', journal, 800)]],
+        },
+      ],
     };
     const result = await (await orch.start(spec)).result();
     assert.equal(maxOverlap(readJournal(journal)), 3);
@@ -67,8 +73,19 @@ describe('parallel', () => {
           id: 'p',
           kind: 'parallel',
           branches: [
-            [{ id: 'slow', kind: 'activity', activity: 'test.waitForCancel', args: { journal, label: 'slow' }, heartbeatTimeout: '2s' }],
-            [{ id: 'wait', kind: 'sleep', duration: '300ms' }, { id: 'boom', kind: 'activity', activity: 'test.fail', args: { message: 'kaput' } }],
+            [
+              {
+                id: 'slow',
+                kind: 'activity',
+                activity: 'test.waitForCancel',
+                args: { journal, label: 'slow' },
+                heartbeatTimeout: '2s',
+              },
+            ],
+            [
+              { id: 'wait', kind: 'sleep', duration: '300ms' },
+              { id: 'boom', kind: 'activity', activity: 'test.fail', args: { message: 'kaput' } },
+            ],
           ],
         },
       ],
@@ -97,7 +114,10 @@ describe('parallel', () => {
           id: 'p',
           kind: 'parallel',
           mode: 'collectAll',
-          branches: [[{ id: 'bad', kind: 'activity', activity: 'test.fail', args: { message: 'nope' } }], [record('good', journal, 300)]],
+          branches: [
+            [{ id: 'bad', kind: 'activity', activity: 'test.fail', args: { message: 'nope' } }],
+            [record('good', journal, 300)],
+          ],
         },
       ],
     };
@@ -126,8 +146,19 @@ describe('map', () => {
           items: '${inputs.items}',
           maxConcurrency: 3,
           steps: [
-            { id: 'work', kind: 'activity', activity: 'test.record', args: { journal, label: 'item-${index}-${item}', ms: 300 }, heartbeatTimeout: '5s' },
-            { id: 'shape', kind: 'activity', activity: 'test.echo', args: { index: '${index}', from: '${steps.work.output.label}' } },
+            {
+              id: 'work',
+              kind: 'activity',
+              activity: 'test.record',
+              args: { journal, label: 'item-${index}-${item}', ms: 300 },
+              heartbeatTimeout: '5s',
+            },
+            {
+              id: 'shape',
+              kind: 'activity',
+              activity: 'test.echo',
+              args: { index: '${index}', from: '${steps.work.output.label}' },
+            },
           ],
         },
       ],
@@ -136,10 +167,7 @@ describe('map', () => {
     const handle = await orch.start(spec, { items });
     const result = await handle.result();
     assert.equal(maxOverlap(readJournal(journal)), 3);
-    assert.deepEqual(
-      result.output,
-      { each: items.map((item, index) => ({ index, from: `item-${index}-${item}` })) },
-    );
+    assert.deepEqual(result.output, { each: items.map((item, index) => ({ index, from: `item-${index}-${item}` })) });
     assert.equal(result.steps['each[7].work']?.status, 'completed');
   });
 
@@ -147,7 +175,9 @@ describe('map', () => {
     const spec: Spec = {
       name: 'badmap',
       inputs: { items: { type: 'string' } },
-      steps: [{ id: 'each', kind: 'map', items: '${inputs.items}', steps: [{ id: 's', kind: 'sleep', duration: '1ms' }] }],
+      steps: [
+        { id: 'each', kind: 'map', items: '${inputs.items}', steps: [{ id: 's', kind: 'sleep', duration: '1ms' }] },
+      ],
     };
     const handle = await orch.start(spec, { items: 'oops' });
     await assert.rejects(handle.result(), (err) => {
@@ -167,13 +197,23 @@ describe('branch and expressions', () => {
           id: 'route',
           kind: 'branch',
           cases: [
-            { when: { gt: ['${inputs.size}', 100] }, steps: [{ id: 'big', kind: 'activity', activity: 'test.echo', args: { path: 'big' } }] },
-            { when: { gt: ['${inputs.size}', 10] }, steps: [{ id: 'medium', kind: 'activity', activity: 'test.echo', args: { path: 'medium' } }] },
+            {
+              when: { gt: ['${inputs.size}', 100] },
+              steps: [{ id: 'big', kind: 'activity', activity: 'test.echo', args: { path: 'big' } }],
+            },
+            {
+              when: { gt: ['${inputs.size}', 10] },
+              steps: [{ id: 'medium', kind: 'activity', activity: 'test.echo', args: { path: 'medium' } }],
+            },
           ],
           otherwise: [{ id: 'small', kind: 'activity', activity: 'test.echo', args: { path: 'small' } }],
         },
       ],
-      output: { taken: '${steps.route.output.taken}', medium: '${steps.medium.output.path}', big: '${steps.big.status}' },
+      output: {
+        taken: '${steps.route.output.taken}',
+        medium: '${steps.medium.output.path}',
+        big: '${steps.big.status}',
+      },
     };
     const r1 = await (await orch.start(spec, { size: 50 })).result();
     assert.deepEqual(r1.output, { taken: 1, medium: 'medium', big: 'skipped' });
@@ -212,7 +252,9 @@ describe('approvals', () => {
         return true;
       },
     );
-    const answer = await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'ok', decision: 'approve', by: 'ann', comment: 'go' }] });
+    const answer = await handle.executeUpdate(approveUpdate, {
+      args: [{ stepId: 'ok', decision: 'approve', by: 'ann', comment: 'go' }],
+    });
     assert.equal(answer.by, 'ann');
     const result = await handle.result();
     assert.deepEqual(result.steps.done?.output, { approvedBy: 'ann' });
@@ -223,8 +265,12 @@ describe('approvals', () => {
 
   test('a rejection fails the run with who and why', async () => {
     const handle = await orch.start(spec(), { target: 's3' });
-    await waitFor('pending', async () => ((await handle.query(progressQuery)).pendingApprovals.length ? true : undefined));
-    await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'ok', decision: 'reject', by: 'bob', comment: 'not today' }] });
+    await waitFor('pending', async () =>
+      (await handle.query(progressQuery)).pendingApprovals.length ? true : undefined,
+    );
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ stepId: 'ok', decision: 'reject', by: 'bob', comment: 'not today' }],
+    });
     await assert.rejects(handle.result(), (err) => {
       assert.match(failureChain(err), /step "ok" failed: rejected by bob: not today/);
       return true;
@@ -247,12 +293,23 @@ describe('cancellation', () => {
     const journal = newJournal();
     const spec: Spec = {
       name: 'cancel-me',
-      steps: [{ id: 'long', kind: 'activity', activity: 'test.waitForCancel', args: { journal, label: 'long' }, heartbeatTimeout: '2s' }],
+      steps: [
+        {
+          id: 'long',
+          kind: 'activity',
+          activity: 'test.waitForCancel',
+          args: { journal, label: 'long' },
+          heartbeatTimeout: '2s',
+        },
+      ],
     };
     const handle = await orch.start(spec);
     await waitFor('the activity to start', () => readJournal(journal).find((e) => e.event === 'start'));
     await handle.cancel();
-    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
+    await assert.rejects(
+      handle.result(),
+      (err) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure,
+    );
     // WAIT_CANCELLATION_COMPLETED: by the time the run is cancelled, the activity has stopped.
     assert.ok(readJournal(journal).some((e) => e.event === 'cancelled' && e.label === 'long'));
     const progress = await handle.query(progressQuery);
@@ -263,7 +320,10 @@ describe('cancellation', () => {
 
 describe('limits and long runs', () => {
   test('an output over maxOutputBytes fails the step that produced it', async () => {
-    const spec: Spec = { name: 'big', steps: [{ id: 'huge', kind: 'activity', activity: 'test.bytes', args: { n: 5000 } }] };
+    const spec: Spec = {
+      name: 'big',
+      steps: [{ id: 'huge', kind: 'activity', activity: 'test.bytes', args: { n: 5000 } }],
+    };
     const handle = await orch.start(spec, {}, { options: { maxOutputBytes: 1000 } });
     await assert.rejects(handle.result(), (err) => {
       assert.match(failureChain(err), /step "huge" failed: output is 5002 bytes, over the limit of 1000 bytes/);

@@ -27,10 +27,17 @@ test('worker config parses lists, numbers and durations', () => {
 
 test('a bad value is reported with its key', () => {
   assert.throws(
-    () => loadOrchestratorWorkerConfig({ ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: 'many', ORCHESTRATOR_SHUTDOWN_GRACE: 'later' }),
+    () =>
+      loadOrchestratorWorkerConfig({
+        ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: 'many',
+        ORCHESTRATOR_SHUTDOWN_GRACE: 'later',
+      }),
     (err) => {
       assert.ok(err instanceof ConfigError);
-      assert.deepEqual(err.problems.map((p) => p.key).sort(), ['ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES', 'ORCHESTRATOR_SHUTDOWN_GRACE']);
+      assert.deepEqual(err.problems.map((p) => p.key).sort(), [
+        'ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES',
+        'ORCHESTRATOR_SHUTDOWN_GRACE',
+      ]);
       return true;
     },
   );
@@ -52,5 +59,8 @@ test('the worker process refuses to start on bad config and names the key', () =
     timeout: 60_000,
   });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /refused to start: invalid configuration in environment:\n\s+- ORCHESTRATOR_MAX_CACHED_WORKFLOWS: /);
+  assert.match(
+    r.stderr,
+    /refused to start: invalid configuration in environment:\n\s+- ORCHESTRATOR_MAX_CACHED_WORKFLOWS: /,
+  );
 });

@@ -29,7 +29,10 @@ describe('expressions', () => {
 
   test('finds references at any depth and skips the values it is told to', () => {
     const nested = [{ x: '${steps.inner.output}' }];
-    const refs = findReferences({ a: '${inputs.a} and ${steps.b.status}', n: nested, k: [1, '${item}'] }, new Set([nested]));
+    const refs = findReferences(
+      { a: '${inputs.a} and ${steps.b.status}', n: nested, k: [1, '${item}'] },
+      new Set([nested]),
+    );
     assert.deepEqual(
       refs.map((r) => r.text),
       ['inputs.a', 'steps.b.status', 'item'],

@@ -17,11 +17,50 @@ describe('spec validation', () => {
       name: 'all-kinds',
       inputs: { items: { type: 'array', default: [1, 2] }, env: { type: 'string' } },
       steps: [
-        { id: 'fetch', kind: 'activity', activity: 'http', args: { url: 'http://x/${inputs.env}' }, retry: { maxAttempts: 2 } },
-        { id: 'checks', kind: 'parallel', mode: 'collectAll', branches: [[sleep('a')], [sleep('b'), { id: 'c', kind: 'activity', activity: 'echo', args: '${steps.b.output}' }]] },
-        { id: 'each', kind: 'map', items: '${inputs.items}', maxConcurrency: 2, steps: [{ id: 'one', kind: 'activity', activity: 'echo', args: { i: '${index}', v: '${item}', prev: '${steps.c.output}' } }, { id: 'two', kind: 'activity', activity: 'echo', args: '${steps.one.output}' }] },
-        { id: 'pick', kind: 'branch', cases: [{ when: { gt: ['${steps.each.output[0]}', 0] }, steps: [sleep('yes')] }], otherwise: [sleep('no')] },
-        { id: 'ok', kind: 'approval', prompt: 'Ship ${inputs.env}? ${steps.pick.output.taken}', timeout: '1h', onTimeout: 'approve' },
+        {
+          id: 'fetch',
+          kind: 'activity',
+          activity: 'http',
+          args: { url: 'http://x/${inputs.env}' },
+          retry: { maxAttempts: 2 },
+        },
+        {
+          id: 'checks',
+          kind: 'parallel',
+          mode: 'collectAll',
+          branches: [
+            [sleep('a')],
+            [sleep('b'), { id: 'c', kind: 'activity', activity: 'echo', args: '${steps.b.output}' }],
+          ],
+        },
+        {
+          id: 'each',
+          kind: 'map',
+          items: '${inputs.items}',
+          maxConcurrency: 2,
+          steps: [
+            {
+              id: 'one',
+              kind: 'activity',
+              activity: 'echo',
+              args: { i: '${index}', v: '${item}', prev: '${steps.c.output}' },
+            },
+            { id: 'two', kind: 'activity', activity: 'echo', args: '${steps.one.output}' },
+          ],
+        },
+        {
+          id: 'pick',
+          kind: 'branch',
+          cases: [{ when: { gt: ['${steps.each.output[0]}', 0] }, steps: [sleep('yes')] }],
+          otherwise: [sleep('no')],
+        },
+        {
+          id: 'ok',
+          kind: 'approval',
+          prompt: 'Ship ${inputs.env}? ${steps.pick.output.taken}',
+          timeout: '1h',
+          onTimeout: 'approve',
+        },
         { id: 'sub', kind: 'child', spec: 'other', inputs: { x: '${steps.a.output}' } },
       ],
       output: { last: '${steps.sub.output}', yes: '${steps.yes.status}' },
@@ -35,41 +74,90 @@ describe('spec validation', () => {
       name: 'x',
       steps: [sleep('a'), { id: 'p', kind: 'parallel', branches: [[{ id: 'q', kind: 'sleep', duration: 'soon' }]] }],
     });
-    assert.deepEqual(issues.map((i) => i.path), ['steps[1].branches[0][0].duration']);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['steps[1].branches[0][0].duration'],
+    );
     assert.match(issues[0]!.message, /invalid duration/);
   });
 
   test('unknown fields, unknown kinds and bad names are rejected', () => {
-    assert.deepEqual(issuesOf({ name: 'x', steps: [{ ...sleep('a'), colour: 'red' }] }).map((i) => i.path), ['steps[0].colour']);
-    assert.deepEqual(issuesOf({ name: 'x', steps: [{ id: 'a', kind: 'teleport' }] }).map((i) => i.path), ['steps[0].kind']);
-    assert.deepEqual(issuesOf({ name: 'Bad Name', steps: [sleep('a')] }).map((i) => i.path), ['name']);
-    assert.deepEqual(issuesOf({ name: 'x', steps: [] }).map((i) => i.path), ['steps']);
+    assert.deepEqual(
+      issuesOf({ name: 'x', steps: [{ ...sleep('a'), colour: 'red' }] }).map((i) => i.path),
+      ['steps[0].colour'],
+    );
+    assert.deepEqual(
+      issuesOf({ name: 'x', steps: [{ id: 'a', kind: 'teleport' }] }).map((i) => i.path),
+      ['steps[0].kind'],
+    );
+    assert.deepEqual(
+      issuesOf({ name: 'Bad Name', steps: [sleep('a')] }).map((i) => i.path),
+      ['name'],
+    );
+    assert.deepEqual(
+      issuesOf({ name: 'x', steps: [] }).map((i) => i.path),
+      ['steps'],
+    );
   });
 
   test('duplicate ids are reported at the second one', () => {
-    const issues = issuesOf({ name: 'x', steps: [sleep('a'), { id: 'p', kind: 'parallel', branches: [[sleep('a')]] }] });
-    assert.deepEqual(issues, [{ path: 'steps[1].branches[0][0].id', message: 'duplicate step id "a" (first at steps[0])' }]);
+    const issues = issuesOf({
+      name: 'x',
+      steps: [sleep('a'), { id: 'p', kind: 'parallel', branches: [[sleep('a')]] }],
+    });
+    assert.deepEqual(issues, [
+      { path: 'steps[1].branches[0][0].id', message: 'duplicate step id "a" (first at steps[0])' },
+    ]);
   });
 
   test('references to unknown steps, inputs and names', () => {
     const issues = issuesOf({
       name: 'x',
       inputs: { env: { type: 'string' } },
-      steps: [{ id: 'a', kind: 'activity', activity: 'echo', args: ['${steps.nope.output}', '${inputs.nah}', '${item}', '${steps.a2.result}'] }, sleep('a2')],
+      steps: [
+        {
+          id: 'a',
+          kind: 'activity',
+          activity: 'echo',
+          args: ['${steps.nope.output}', '${inputs.nah}', '${item}', '${steps.a2.result}'],
+        },
+        sleep('a2'),
+      ],
     });
     const msgs = issues.map((i) => `${i.path} ${i.message}`);
-    assert.ok(msgs.some((m) => /steps\[0\] .*unknown step "nope"/.test(m)), msgs.join('\n'));
-    assert.ok(msgs.some((m) => /unknown input "nah" \(declared: env\)/.test(m)), msgs.join('\n'));
-    assert.ok(msgs.some((m) => /unknown name "item"/.test(m)), msgs.join('\n'));
-    assert.ok(msgs.some((m) => /use steps.<id>.output or steps.<id>.status/.test(m)), msgs.join('\n'));
+    assert.ok(
+      msgs.some((m) => /steps\[0\] .*unknown step "nope"/.test(m)),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) => /unknown input "nah" \(declared: env\)/.test(m)),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) => /unknown name "item"/.test(m)),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) => /use steps.<id>.output or steps.<id>.status/.test(m)),
+      msgs.join('\n'),
+    );
   });
 
   test('forward references and references across parallel branches', () => {
-    const forward = issuesOf({ name: 'x', steps: [{ id: 'a', kind: 'activity', activity: 'echo', args: '${steps.b.output}' }, sleep('b')] });
+    const forward = issuesOf({
+      name: 'x',
+      steps: [{ id: 'a', kind: 'activity', activity: 'echo', args: '${steps.b.output}' }, sleep('b')],
+    });
     assert.match(forward[0]!.message, /has not finished at this point/);
     const sibling = issuesOf({
       name: 'x',
-      steps: [{ id: 'p', kind: 'parallel', branches: [[sleep('a')], [{ id: 'b', kind: 'activity', activity: 'echo', args: '${steps.a.output}' }]] }],
+      steps: [
+        {
+          id: 'p',
+          kind: 'parallel',
+          branches: [[sleep('a')], [{ id: 'b', kind: 'activity', activity: 'echo', args: '${steps.a.output}' }]],
+        },
+      ],
     });
     assert.equal(sibling[0]!.path, 'steps[0].branches[1][0]');
   });
@@ -94,12 +182,19 @@ describe('spec validation', () => {
       ],
     });
     assert.match(issues[0]!.message, /cycle: a → b → a/);
-    assert.match(issuesOf({ name: 'x', steps: [{ id: 'a', kind: 'activity', activity: 'echo', args: '${steps.a.output}' }] })[0]!.message, /cycle: a → a/);
+    assert.match(
+      issuesOf({ name: 'x', steps: [{ id: 'a', kind: 'activity', activity: 'echo', args: '${steps.a.output}' }] })[0]!
+        .message,
+      /cycle: a → a/,
+    );
   });
 
   test('a default of the wrong type is an error', () => {
     const issues = issuesOf({ name: 'x', inputs: { n: { type: 'number', default: 'three' } }, steps: [sleep('a')] });
-    assert.deepEqual(issues.map((i) => i.path), ['inputs.n.default']);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['inputs.n.default'],
+    );
   });
 });
 
@@ -145,8 +240,15 @@ describe('child specs', () => {
 
 describe('field paths', () => {
   test('a malformed expression is an issue at its step, not an exception', () => {
-    const issues = issuesOf({ name: 'x', steps: [sleep('a'), { id: 'b', kind: 'activity', activity: 'echo', args: '${1x}' }], output: '${steps.a.output[x]}' });
-    assert.deepEqual(issues.map((i) => i.path), ['steps[1]', 'output']);
+    const issues = issuesOf({
+      name: 'x',
+      steps: [sleep('a'), { id: 'b', kind: 'activity', activity: 'echo', args: '${1x}' }],
+      output: '${steps.a.output[x]}',
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['steps[1]', 'output'],
+    );
     assert.match(issues[0]!.message, /invalid expression "\$\{1x\}"/);
   });
 

@@ -49,7 +49,9 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  throw new Error(`cannot compare ${JSON.stringify(a)} with ${JSON.stringify(b)}: both must be numbers or both strings`);
+  throw new Error(
+    `cannot compare ${JSON.stringify(a)} with ${JSON.stringify(b)}: both must be numbers or both strings`,
+  );
 }
 
 /** Evaluates a condition whose operands were already resolved by `resolve`. */

@@ -65,12 +65,16 @@ function checkSemantics(spec: Spec, base: string): FieldIssue[] {
   const byId = new Map<string, Located>();
   for (const l of located) {
     const first = byId.get(l.step.id);
-    if (first) issues.push({ path: `${l.path}.id`, message: `duplicate step id "${l.step.id}" (first at ${first.path})` });
+    if (first)
+      issues.push({ path: `${l.path}.id`, message: `duplicate step id "${l.step.id}" (first at ${first.path})` });
     else byId.set(l.step.id, l);
   }
 
   // Malformed `${...}` text is a field error, found before any reference is followed.
-  const syntax = [...located.map((l) => ({ value: l.step as unknown, path: l.path, skip: nestedSet(l.step) })), { value: spec.output, path: base ? `${base}.output` : 'output', skip: new Set<unknown>() }];
+  const syntax = [
+    ...located.map((l) => ({ value: l.step as unknown, path: l.path, skip: nestedSet(l.step) })),
+    { value: spec.output, path: base ? `${base}.output` : 'output', skip: new Set<unknown>() },
+  ];
   for (const { value, path, skip } of syntax) {
     try {
       findReferences(value, skip);
@@ -93,13 +97,15 @@ function checkSemantics(spec: Spec, base: string): FieldIssue[] {
     if (ref.root === 'inputs') {
       const name = ref.path[0];
       if (typeof name !== 'string') fail('name an input, e.g. ${inputs.env}');
-      else if (!(name in inputs)) fail(`unknown input "${name}" (declared: ${Object.keys(inputs).join(', ') || 'none'})`);
+      else if (!(name in inputs))
+        fail(`unknown input "${name}" (declared: ${Object.keys(inputs).join(', ') || 'none'})`);
     } else if (ref.root === 'steps') {
       const [id, field] = ref.path;
       if (typeof id !== 'string') return fail('name a step, e.g. ${steps.build.output}');
       if (!byId.has(id)) return fail(`unknown step "${id}"`);
       if (field !== 'output' && field !== 'status') return fail('use steps.<id>.output or steps.<id>.status');
-      if (!available.has(id)) fail(`step "${id}" has not finished at this point (it runs later, alongside, or in another map item)`);
+      if (!available.has(id))
+        fail(`step "${id}" has not finished at this point (it runs later, alongside, or in another map item)`);
     } else if (!locals.has(ref.root)) {
       const known = ['inputs', 'steps', ...locals].join(', ');
       fail(`unknown name "${ref.root}" (known here: ${known})`);
@@ -107,7 +113,12 @@ function checkSemantics(spec: Spec, base: string): FieldIssue[] {
   };
 
   // Walk in execution order; `available` holds the ids certain to have finished (or been skipped).
-  const walk = (list: Step[], path: string, availableIn: ReadonlySet<string>, locals: ReadonlySet<string>): Set<string> => {
+  const walk = (
+    list: Step[],
+    path: string,
+    availableIn: ReadonlySet<string>,
+    locals: ReadonlySet<string>,
+  ): Set<string> => {
     const available = new Set(availableIn);
     list.forEach((step, i) => {
       const p = `${path}[${i}]`;
@@ -129,7 +140,10 @@ function checkSemantics(spec: Spec, base: string): FieldIssue[] {
 
   for (const [name, decl] of Object.entries(inputs)) {
     if (decl.default !== undefined && !matchesType(decl.default, decl.type)) {
-      issues.push({ path: `${base ? `${base}.` : ''}inputs.${name}.default`, message: `default must be of type ${decl.type}` });
+      issues.push({
+        path: `${base ? `${base}.` : ''}inputs.${name}.default`,
+        message: `default must be of type ${decl.type}`,
+      });
     }
   }
   return issues;
@@ -149,7 +163,8 @@ function findCycle(located: Located[]): string[] | undefined {
   }
   // Containers depend on their own children by construction; ignore those edges.
   for (const { step } of located) {
-    for (const n of nestedLists(step)) for (const inner of allSteps(n.list, '')) edges.get(step.id)?.delete(inner.step.id);
+    for (const n of nestedLists(step))
+      for (const inner of allSteps(n.list, '')) edges.get(step.id)?.delete(inner.step.id);
   }
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
@@ -192,15 +207,21 @@ export function validateInputs(spec: Spec, given: Record<string, unknown> = {}, 
   const issues: FieldIssue[] = [];
   const inputs: Record<string, unknown> = {};
   for (const name of Object.keys(given)) {
-    if (!(name in decls)) issues.push({ path: `${base}.${name}`, message: `unknown input (spec "${spec.name}" declares: ${Object.keys(decls).join(', ') || 'none'})` });
+    if (!(name in decls))
+      issues.push({
+        path: `${base}.${name}`,
+        message: `unknown input (spec "${spec.name}" declares: ${Object.keys(decls).join(', ') || 'none'})`,
+      });
   }
   for (const [name, decl] of Object.entries(decls)) {
     const value = given[name] ?? decl.default;
     if (value === undefined) {
-      if (decl.required ?? true) issues.push({ path: `${base}.${name}`, message: `required input of type ${decl.type} is missing` });
+      if (decl.required ?? true)
+        issues.push({ path: `${base}.${name}`, message: `required input of type ${decl.type} is missing` });
       continue;
     }
-    if (!matchesType(value, decl.type)) issues.push({ path: `${base}.${name}`, message: `must be of type ${decl.type}` });
+    if (!matchesType(value, decl.type))
+      issues.push({ path: `${base}.${name}`, message: `must be of type ${decl.type}` });
     inputs[name] = value;
   }
   return issues.length ? { ok: false, issues } : { ok: true, inputs };
@@ -231,7 +252,10 @@ export async function resolveChildSpecs(
       if (!child) {
         child = await lookup(name);
         if (!child) {
-          issues.push({ path: 'spec', message: `spec "${current.name}" runs child spec "${name}", which is not registered` });
+          issues.push({
+            path: 'spec',
+            message: `spec "${current.name}" runs child spec "${name}", which is not registered`,
+          });
           continue;
         }
         childSpecs[name] = child;

@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -18,6 +16,7 @@ import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
 import { everythingPool, startLlmWorker, type LlmWorker, type RunHandle } from '../fixtures/llm/harness';
 import { StandInModelServer, type Exchange } from '../fixtures/llm/model-server';
+import { failureChain } from '../helpers/failures';
 
 const EventType = temporal.api.enums.v1.EventType;
 let env: TestWorkflowEnvironment;
@@ -50,16 +49,6 @@ const agent = (extra: Partial<AgentStep>): AgentStep => ({
   retry: { maxAttempts: 3, initialInterval: '100ms' },
   ...extra,
 });
-
-function failureChain(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-  while (cur instanceof Error) {
-    parts.push(cur instanceof ApplicationFailure ? `${cur.type}: ${cur.message}` : cur.message);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return parts.join(' <- ');
-}
 
 /** Each mcpCallTool activity's summary with its start and close times, from the run's history. */
 async function toolActivities(handle: RunHandle): Promise<Array<{ summary: string; started: number; closed: number }>> {

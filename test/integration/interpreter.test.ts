@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveUpdate, progressQuery, type Spec } from '../../workflows/shared';
 import { maxOverlap, newJournal, readJournal, waitFor } from '../helpers/journal';
 import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
 import { createTestEnv } from '../helpers/temporal';
+import { failureChain } from '../helpers/failures';
 
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
@@ -32,17 +33,6 @@ const record = (id: string, journal: string, ms = 0) => ({
   args: { journal, label: id, ms },
   heartbeatTimeout: '5s',
 });
-
-/** The failure chain's messages and types, outermost first. */
-function failureChain(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-  while (cur instanceof Error) {
-    parts.push(cur instanceof ApplicationFailure ? `${cur.type}: ${cur.message}` : cur.message);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return parts.join(' <- ');
-}
 
 describe('parallel', () => {
   test('branches really overlap', async () => {

@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { approveUpdate, COST_USD_ATTRIBUTE, progressQuery, TOKENS_ATTRIBUTE, type Spec } from '../../workflows/shared';
@@ -14,6 +12,7 @@ import { waitFor } from '../helpers/journal';
 import { createTestEnv } from '../helpers/temporal';
 import { startLlmWorker, type LlmWorker } from '../fixtures/llm/harness';
 import { inOrder, StandInModelServer } from '../fixtures/llm/model-server';
+import { failureChain } from '../helpers/failures';
 
 let env: TestWorkflowEnvironment;
 let server: StandInModelServer;
@@ -32,16 +31,6 @@ after(async () => {
 beforeEach(() => {
   server.exchanges.length = 0;
 });
-
-function failureChain(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-  while (cur instanceof Error) {
-    parts.push(cur instanceof ApplicationFailure ? `${cur.type}: ${cur.message}` : cur.message);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return parts.join(' <- ');
-}
 
 const fastRetry = { maxAttempts: 4, initialInterval: '100ms', maxInterval: '5s' };
 

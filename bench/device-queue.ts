@@ -14,14 +14,11 @@ import {
   makeImage,
   percentile,
   simulatedDevice,
-  startDeviceWorker,
+  startDeviceTestBed,
   uploadIntervals,
   writeDevicesConfig,
 } from '../test/fixtures/device/harness';
-import { createDeviceRig } from '../test/fixtures/device/rig';
 import { socatAvailable } from '../test/fixtures/device/serial-pair';
-import { startOrchestrator } from '../test/helpers/orchestrator';
-import { createTestEnv } from '../test/helpers/temporal';
 
 const summary = (label: string, values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
@@ -41,15 +38,10 @@ async function main(): Promise<void> {
     `machine: ${cpus.length} CPU(s) (${cpus[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString()}`,
   );
 
-  const env = await createTestEnv();
-  const orch = await startOrchestrator(env);
-  const rig = createDeviceRig();
-  let device: Awaited<ReturnType<typeof startDeviceWorker>> | undefined;
+  const bed = await startDeviceTestBed();
+  const { orch, rig } = bed;
   try {
-    await rig.start();
-    device = await startDeviceWorker(
-      env,
-      orch,
+    await bed.startWorker(
       writeDevicesConfig(rig.dir, [simulatedDevice('bench', rig.devicePath, { lease: '5m' })]),
       'bench',
     );
@@ -115,10 +107,7 @@ async function main(): Promise<void> {
       `wall time ${wall} ms for ${uploads} uploads (${(wall / uploads).toFixed(0)} ms each); overlapping uploads: ${overlaps}`,
     );
   } finally {
-    await device?.stop();
-    await orch.stop();
-    await rig.stop();
-    await env.teardown();
+    await bed.stop();
   }
 }
 

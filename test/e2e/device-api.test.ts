@@ -15,21 +15,18 @@ import { loadDevicesConfig } from '../../workers/device-config';
 import {
   makeImage,
   simulatedDevice,
-  startDeviceWorker,
+  skipWithoutSocat,
+  startDeviceTestBed,
   writeDevicesConfig,
-  type RunningDeviceWorker,
+  type DeviceTestBed,
 } from '../fixtures/device/harness';
-import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
-import { socatAvailable } from '../fixtures/device/serial-pair';
 import { waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { createTestEnv } from '../helpers/temporal';
+import type { Orchestrator } from '../helpers/orchestrator';
 
-const skip = socatAvailable() ? false : 'socat is not installed (apt-get install -y socat)';
+const skip = skipWithoutSocat();
+let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
-let rig: DeviceRig;
-let device: RunningDeviceWorker;
 let app: INestApplication;
 let base: string;
 
@@ -51,15 +48,13 @@ class TestCoreModule {
 
 before(async () => {
   if (skip) return;
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-  rig = createDeviceRig({ blockDelayMs: 15 });
-  await rig.start();
-  const file = writeDevicesConfig(rig.dir, [
-    simulatedDevice('k1', rig.devicePath, { heartbeatTimeout: '1s' }),
+  bed = await startDeviceTestBed({ rig: { blockDelayMs: 15 } });
+  ({ env, orch } = bed);
+  const file = writeDevicesConfig(bed.rig.dir, [
+    simulatedDevice('k1', bed.rig.devicePath, { heartbeatTimeout: '1s' }),
     simulatedDevice('k2', '/dev/null-board'),
   ]);
-  device = await startDeviceWorker(env, orch, file, 'k1');
+  await bed.startWorker(file, 'k1');
 
   @Module({
     imports: [TestCoreModule.forRoot(env), DevicesModule.forRoot({ devices: loadDevicesConfig(file).devices })],
@@ -72,10 +67,7 @@ before(async () => {
 
 after(async () => {
   await app?.close();
-  await device?.stop();
-  await orch?.stop();
-  await rig?.stop();
-  await env?.teardown();
+  await bed?.stop();
 });
 
 const getDevices = async (): Promise<DeviceStatusView[]> =>

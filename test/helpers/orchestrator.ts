@@ -13,6 +13,7 @@ import {
 } from '../../workflows/shared';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { bundleWorkflowsOnce } from './temporal';
+import { runInProcess, testTemporalConfig } from './worker';
 
 export interface Orchestrator {
   env: TestWorkflowEnvironment;
@@ -29,20 +30,14 @@ export interface Orchestrator {
 /** An in-process orchestrator worker with the test activities, on a task queue of its own. */
 export async function startOrchestrator(env: TestWorkflowEnvironment): Promise<Orchestrator> {
   const taskQueue = `test-${randomUUID()}`;
-  const temporal = {
-    address: env.address,
-    namespace: env.namespace ?? 'default',
-    uiUrl: 'http://127.0.0.1:8233',
-    taskQueue,
-  };
   const worker = await createOrchestratorWorker({
     connection: env.nativeConnection,
-    temporal,
+    temporal: testTemporalConfig(env, taskQueue),
     config: loadOrchestratorWorkerConfig({}),
     workflowBundle: await bundleWorkflowsOnce(),
     activities: testActivities,
   });
-  const running = worker.run();
+  const stop = runInProcess(worker);
   return {
     env,
     worker,
@@ -54,9 +49,6 @@ export async function startOrchestrator(env: TestWorkflowEnvironment): Promise<O
         args: [{ spec, inputs, ...extra }],
         typedSearchAttributes: [{ key: SPEC_NAME_ATTRIBUTE, value: spec.name }],
       }),
-    async stop() {
-      worker.shutdown();
-      await running;
-    },
+    stop,
   };
 }

@@ -19,17 +19,19 @@ import {
 import {
   makeImage,
   simulatedDevice,
+  skipWithoutSocat,
   spawnDeviceWorker,
+  startDeviceTestBed,
   uploadIntervals,
   writeDevicesConfig,
+  type DeviceTestBed,
 } from '../fixtures/device/harness';
-import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
-import { socatAvailable } from '../fixtures/device/serial-pair';
+import type { DeviceRig } from '../fixtures/device/rig';
 import { waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { createTestEnv } from '../helpers/temporal';
+import type { Orchestrator } from '../helpers/orchestrator';
 
-const skip = socatAvailable() ? false : 'socat is not installed (apt-get install -y socat)';
+const skip = skipWithoutSocat();
+let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
 let rig: DeviceRig;
@@ -38,18 +40,14 @@ const workers: ChildProcess[] = [];
 
 before(async () => {
   if (skip) return;
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-  rig = createDeviceRig({ blockDelayMs: 15 });
-  await rig.start();
+  bed = await startDeviceTestBed({ rig: { blockDelayMs: 15 } });
+  ({ env, orch, rig } = bed);
   configFile = writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath, { heartbeatTimeout: '2s' })]);
 });
 
 after(async () => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-  await orch?.stop();
-  await rig?.stop();
-  await env?.teardown();
+  await bed?.stop();
 });
 
 function spawnWorker(): ChildProcess {

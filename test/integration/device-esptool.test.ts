@@ -12,23 +12,20 @@ import { md5Hex } from '../../activities/device/rom-protocol';
 import type { DeviceUploadResult } from '../../workflows/steps/device-contract';
 import {
   makeImage,
+  skipWithoutSocat,
   simulatedDevice,
   startDeviceWorker,
   writeDevicesConfig,
   type RunningDeviceWorker,
 } from '../fixtures/device/harness';
 import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
-import { socatAvailable } from '../fixtures/device/serial-pair';
 import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
 import { createTestEnv } from '../helpers/temporal';
 
 const ESPTOOL_FLAGS = ['--chip', 'esp32s3', '--no-stub', '--before', 'no_reset', '--after', 'no_reset'];
 const esptoolVersion = spawnSync('esptool', ['version'], { encoding: 'utf8' });
-const skip = !socatAvailable()
-  ? 'socat is not installed (apt-get install -y socat)'
-  : esptoolVersion.status !== 0
-    ? 'esptool is not installed (pip install esptool)'
-    : false;
+const skip =
+  skipWithoutSocat() || (esptoolVersion.status !== 0 ? 'esptool is not installed (pip install esptool)' : false);
 
 let rig: DeviceRig;
 

@@ -18,37 +18,29 @@ import type { DeviceCommandResult, DeviceUploadResult } from '../../workflows/st
 import { fakeBuildWorkspace } from '../fixtures/device/builds';
 import {
   simulatedDevice,
-  startDeviceWorker,
+  skipWithoutSocat,
+  startDeviceTestBed,
   writeDevicesConfig,
-  type RunningDeviceWorker,
+  type DeviceTestBed,
 } from '../fixtures/device/harness';
-import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
-import { socatAvailable } from '../fixtures/device/serial-pair';
+import type { DeviceRig } from '../fixtures/device/rig';
 import { waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { createTestEnv } from '../helpers/temporal';
+import type { Orchestrator } from '../helpers/orchestrator';
 
 const EXAMPLE = path.resolve(__dirname, '../../examples/firmware-release.spec.yaml');
-const skip = socatAvailable() ? false : 'socat is not installed (apt-get install -y socat)';
+const skip = skipWithoutSocat();
+let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
 let rig: DeviceRig;
-let device: RunningDeviceWorker;
 
 before(async () => {
   if (skip) return;
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-  rig = createDeviceRig();
-  await rig.start();
+  bed = await startDeviceTestBed();
+  ({ env, orch, rig } = bed);
 });
 
-after(async () => {
-  await device?.stop();
-  await orch?.stop();
-  await rig?.stop();
-  await env?.teardown();
-});
+after(() => bed?.stop());
 
 test('firmware-release: build → approval → upload → verify, on a simulated board', { skip }, async () => {
   const checked = validateSpec(parseYaml(readFileSync(EXAMPLE, 'utf8')));
@@ -62,7 +54,7 @@ test('firmware-release: build → approval → upload → verify, on a simulated
   );
   // Uploads are only accepted from the build workspace.
   const devices = writeDevicesConfig(rig.dir, [simulatedDevice('k1-s3', rig.devicePath)], [ws.dir]);
-  device = await startDeviceWorker(env, orch, devices, 'k1-s3');
+  await bed.startWorker(devices, 'k1-s3');
   const build = await createBuildWorker({
     connection: env.nativeConnection,
     temporal: { namespace: 'default' },

@@ -21,32 +21,30 @@ import {
 import {
   makeImage,
   simulatedDevice,
+  skipWithoutSocat,
   spawnDeviceWorker,
-  startDeviceWorker,
+  startDeviceTestBed,
   uploadIntervals,
   writeDevicesConfig,
-  type RunningDeviceWorker,
+  type DeviceTestBed,
 } from '../fixtures/device/harness';
-import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
-import { socatAvailable } from '../fixtures/device/serial-pair';
+import type { DeviceRig } from '../fixtures/device/rig';
 import { waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
+import type { Orchestrator } from '../helpers/orchestrator';
+import { bundleWorkflowsOnce } from '../helpers/temporal';
 
-const skip = socatAvailable() ? false : 'socat is not installed (apt-get install -y socat)';
+const skip = skipWithoutSocat();
+let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
 let rig: DeviceRig;
 let config: string;
-const workers: RunningDeviceWorker[] = [];
 let firstLockRunId: string;
 
 before(async () => {
   if (skip) return;
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-  rig = createDeviceRig({ blockDelayMs: 2 });
-  await rig.start();
+  bed = await startDeviceTestBed({ rig: { blockDelayMs: 2 } });
+  ({ env, orch, rig } = bed);
   // Many quick retries: a worker that finds the port locked tries again shortly.
   const retry = { maxAttempts: 20, initialInterval: '100ms', backoffCoefficient: 1.5, maxInterval: '500ms' };
   config = writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath, { retry })]);
@@ -57,15 +55,10 @@ before(async () => {
     args: [{ deviceId: 'k1', maxHistoryEvents: 150 }],
   });
   firstLockRunId = lock.firstExecutionRunId;
-  workers.push(await startDeviceWorker(env, orch, config, 'k1'));
+  await bed.startWorker(config, 'k1');
 });
 
-after(async () => {
-  for (const w of workers) await w.stop();
-  await orch?.stop();
-  await rig?.stop();
-  await env?.teardown();
-});
+after(() => bed?.stop());
 
 const upload = (i: number, file: string): Spec => ({
   name: `lock-${i}`,

@@ -23,38 +23,30 @@ import { activities as testActivities } from '../fixtures/test-activities';
 import {
   makeImage,
   simulatedDevice,
-  startDeviceWorker,
+  skipWithoutSocat,
+  startDeviceTestBed,
   writeDevicesConfig,
-  type RunningDeviceWorker,
+  type DeviceTestBed,
 } from '../fixtures/device/harness';
-import { createDeviceRig, type DeviceRig } from '../fixtures/device/rig';
-import { socatAvailable } from '../fixtures/device/serial-pair';
+import type { DeviceRig } from '../fixtures/device/rig';
 import { waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
+import type { Orchestrator } from '../helpers/orchestrator';
+import { bundleWorkflowsOnce } from '../helpers/temporal';
 
-const skip = socatAvailable() ? false : 'socat is not installed (apt-get install -y socat)';
+const skip = skipWithoutSocat();
+let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
 let rig: DeviceRig;
-let device: RunningDeviceWorker;
 
 before(async () => {
   if (skip) return;
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-  rig = createDeviceRig({ blockDelayMs: 2 });
-  await rig.start();
-  const config = writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath)]);
-  device = await startDeviceWorker(env, orch, config, 'k1');
+  bed = await startDeviceTestBed({ rig: { blockDelayMs: 2 } });
+  ({ env, orch, rig } = bed);
+  await bed.startWorker(writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath)]), 'k1');
 });
 
-after(async () => {
-  await device?.stop();
-  await orch?.stop();
-  await rig?.stop();
-  await env?.teardown();
-});
+after(() => bed?.stop());
 
 const lockView = () => env.client.workflow.getHandle(deviceLockWorkflowId('k1')).query(deviceLockStateQuery);
 

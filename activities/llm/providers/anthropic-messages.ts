@@ -8,8 +8,8 @@ import type {
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { FinishReason, LlmMessage, LlmOutputSchema } from '../../../workflows/llm/contract';
-import type { LlmProviderConfig } from '../config/types';
 import { ProviderError, type ChatProvider, type ProviderCall, type ProviderReply } from './provider';
+import { clientCache, problemOf } from './sdk';
 
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 
@@ -61,37 +61,8 @@ const FINISH: Record<string, FinishReason> = {
   refusal: 'content_filter',
 };
 
-function problemOf(err: unknown): ProviderError {
-  if (err instanceof Anthropic.APIUserAbortError)
-    return new ProviderError({ kind: 'aborted', message: 'request aborted' });
-  if (err instanceof Anthropic.APIConnectionError)
-    return new ProviderError({ kind: 'connection', message: err.message });
-  if (err instanceof Anthropic.APIError && typeof err.status === 'number') {
-    return new ProviderError({ kind: 'http', status: err.status, message: err.message, headers: err.headers });
-  }
-  if (err instanceof SyntaxError)
-    return new ProviderError({ kind: 'malformed', message: `response is not valid JSON: ${err.message}` });
-  if (err instanceof Error) return new ProviderError({ kind: 'connection', message: err.message });
-  return new ProviderError({ kind: 'connection', message: String(err) });
-}
-
 export class AnthropicMessagesProvider implements ChatProvider {
-  private readonly clients = new Map<string, Anthropic>();
-
-  private client(provider: LlmProviderConfig, apiKey: string | undefined): Anthropic {
-    const id = `${provider.name}\u0000${apiKey ?? ''}`;
-    let client = this.clients.get(id);
-    if (!client) {
-      client = new Anthropic({
-        apiKey: apiKey ?? 'no-key',
-        ...(provider.baseUrl !== undefined && { baseURL: provider.baseUrl }),
-        defaultHeaders: provider.headers,
-        maxRetries: 0,
-      });
-      this.clients.set(id, client);
-    }
-    return client;
-  }
+  private readonly client = clientCache((options) => new Anthropic(options));
 
   async chat({ provider, model, request, apiKey, signal, timeoutMs }: ProviderCall): Promise<ProviderReply> {
     const { system, messages } = toMessages(request.messages);
@@ -125,7 +96,7 @@ export class AnthropicMessagesProvider implements ChatProvider {
     try {
       message = await this.client(provider, apiKey).messages.create(body, { signal, timeout: timeoutMs });
     } catch (err) {
-      throw problemOf(err);
+      throw problemOf(err, Anthropic);
     }
     if (!Array.isArray(message?.content))
       throw new ProviderError({ kind: 'malformed', message: 'response has no content list' });

@@ -6,7 +6,6 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import type { FinishReason, LlmMessage } from '../../../workflows/llm/contract';
-import type { LlmProviderConfig } from '../config/types';
 import {
   parseToolArguments,
   ProviderError,
@@ -14,6 +13,7 @@ import {
   type ProviderCall,
   type ProviderReply,
 } from './provider';
+import { clientCache, problemOf } from './sdk';
 
 function toMessages(messages: LlmMessage[]): ChatCompletionMessageParam[] {
   return messages.map((m): ChatCompletionMessageParam => {
@@ -47,38 +47,8 @@ const FINISH: Record<string, FinishReason> = {
   content_filter: 'content_filter',
 };
 
-/** Maps what the SDK threw; the SDK does no retries of its own (maxRetries: 0). */
-function problemOf(err: unknown): ProviderError {
-  if (err instanceof OpenAI.APIUserAbortError)
-    return new ProviderError({ kind: 'aborted', message: 'request aborted' });
-  if (err instanceof OpenAI.APIConnectionError) return new ProviderError({ kind: 'connection', message: err.message });
-  if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
-    return new ProviderError({ kind: 'http', status: err.status, message: err.message, headers: err.headers });
-  }
-  if (err instanceof SyntaxError)
-    return new ProviderError({ kind: 'malformed', message: `response is not valid JSON: ${err.message}` });
-  if (err instanceof Error) return new ProviderError({ kind: 'connection', message: err.message });
-  return new ProviderError({ kind: 'connection', message: String(err) });
-}
-
 export class OpenAiChatProvider implements ChatProvider {
-  private readonly clients = new Map<string, OpenAI>();
-
-  private client(provider: LlmProviderConfig, apiKey: string | undefined): OpenAI {
-    const id = `${provider.name}\u0000${apiKey ?? ''}`;
-    let client = this.clients.get(id);
-    if (!client) {
-      client = new OpenAI({
-        // The SDK insists on a key; local servers ignore it.
-        apiKey: apiKey ?? 'no-key',
-        ...(provider.baseUrl !== undefined && { baseURL: provider.baseUrl }),
-        defaultHeaders: provider.headers,
-        maxRetries: 0,
-      });
-      this.clients.set(id, client);
-    }
-    return client;
-  }
+  private readonly client = clientCache((options) => new OpenAI(options));
 
   async chat({ provider, model, request, apiKey, signal, timeoutMs }: ProviderCall): Promise<ProviderReply> {
     const maxTokens = request.maxTokens ?? model.maxTokens;
@@ -110,7 +80,7 @@ export class OpenAiChatProvider implements ChatProvider {
     try {
       completion = await this.client(provider, apiKey).chat.completions.create(body, { signal, timeout: timeoutMs });
     } catch (err) {
-      throw problemOf(err);
+      throw problemOf(err, OpenAI);
     }
     const choice = completion?.choices?.[0];
     if (!choice?.message) throw new ProviderError({ kind: 'malformed', message: 'response has no choices[0].message' });

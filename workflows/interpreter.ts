@@ -161,7 +161,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       const answered =
         req.timeoutMs === undefined
           ? (await condition(() => decided !== undefined), true)
-          : await condition(() => decided !== undefined, req.timeoutMs);
+          : await condition(() => decided !== undefined, req.timeoutMs, { summary: `${path}: approval timeout` });
       if (answered && decided) return { ...decided, timedOut: false };
       return { decision: req.onTimeout, by: 'timeout', at: new Date().toISOString(), timedOut: true };
     } finally {

@@ -19,9 +19,10 @@ export const sleepKind: StepKind<SleepStep> = {
       name: z.string().optional(),
       duration: durationSchema,
     }),
-  async run(step) {
+  async run(step, ctx) {
     const ms = durationToMs(step.duration);
-    await sleep(ms);
+    // The summary names the step on the timer in the Web UI.
+    await sleep(ms, { summary: ctx.path });
     return { sleptMs: ms };
   },
 };

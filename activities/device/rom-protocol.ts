@@ -58,13 +58,18 @@ export function romChecksum(data: Uint8Array): number {
   return state;
 }
 
-export function encodeRequest(op: number, data: Buffer = Buffer.alloc(0), checksum = 0): Buffer {
+/** A ROM-loader frame: direction (0 request, 1 response), op, data length, a 32-bit word, data. */
+function encodeFrame(direction: 0x00 | 0x01, op: number, word: number, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
-  head.writeUInt8(0x00, 0);
+  head.writeUInt8(direction, 0);
   head.writeUInt8(op, 1);
   head.writeUInt16LE(data.length, 2);
-  head.writeUInt32LE(checksum >>> 0, 4);
+  head.writeUInt32LE(word >>> 0, 4);
   return Buffer.concat([head, data]);
+}
+
+export function encodeRequest(op: number, data: Buffer = Buffer.alloc(0), checksum = 0): Buffer {
+  return encodeFrame(0x00, op, checksum, data);
 }
 
 export function decodeRequest(frame: Buffer): RomRequest | undefined {
@@ -76,12 +81,7 @@ export function decodeRequest(frame: Buffer): RomRequest | undefined {
 }
 
 export function encodeResponse(op: number, value: number, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt8(0x01, 0);
-  head.writeUInt8(op, 1);
-  head.writeUInt16LE(data.length, 2);
-  head.writeUInt32LE(value >>> 0, 4);
-  return Buffer.concat([head, data]);
+  return encodeFrame(0x01, op, value, data);
 }
 
 export function decodeResponse(frame: Buffer): RomResponse | undefined {

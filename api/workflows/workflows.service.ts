@@ -22,8 +22,7 @@ import {
   type RunInput,
   type Spec,
 } from '../../workflows/shared';
-import { resolveChildSpecs, validateInputs } from '../../workflows/spec/validate';
-import { validateSpec } from '../../workflows/spec/validate';
+import { resolveChildSpecs, validateInputs, validateSpec } from '../../workflows/spec/validate';
 import type { SpecStore } from '../specs/spec-store';
 import { describeTemporalError } from '../temporal/temporal-errors';
 import { SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';

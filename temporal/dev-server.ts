@@ -10,6 +10,7 @@ import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared';
+import { ensureSearchAttributes } from './search-attributes';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -73,6 +74,8 @@ export function devServerArgs(o: {
   uiPort: number | false;
   namespace: string;
   dbFile?: string;
+  /** Register the search attributes by flag: only for a new state file (on an old one the server warns per attribute). */
+  withSearchAttributes?: boolean;
 }): string[] {
   const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--log-level', 'warn'];
   // "default" always exists; naming it again is harmless but noisy in the server's output.
@@ -88,8 +91,10 @@ export function devServerArgs(o: {
       'synchronous=NORMAL',
     );
   }
-  for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES))
-    args.push('--search-attribute', `${name}=${type}`);
+  if (o.withSearchAttributes ?? true) {
+    for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES))
+      args.push('--search-attribute', `${name}=${type}`);
+  }
   if (o.uiPort === false) args.push('--headless');
   else args.push('--ui-port', String(o.uiPort));
   return args;
@@ -104,8 +109,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (uiPort !== false) await assertPortFree(ip, uiPort, 'Web UI port');
   const dbFile = opts.dbFile ? path.resolve(opts.dbFile) : undefined;
   if (dbFile) await fs.mkdir(path.dirname(dbFile), { recursive: true });
+  const resumed = dbFile !== undefined && (await fs.stat(dbFile).catch(() => undefined)) !== undefined;
 
-  const child = spawn(opts.cliPath, devServerArgs({ ip, port, uiPort, namespace, dbFile }), {
+  const args = devServerArgs({ ip, port, uiPort, namespace, dbFile, withSearchAttributes: !resumed });
+  const child = spawn(opts.cliPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
   });
@@ -143,6 +150,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `${ip}:${port}`;
   try {
     await waitUntilReady(address, namespace, exited, tail, opts.readyTimeoutMs ?? 60_000);
+    // A state file from an older version may lack attributes added since.
+    if (resumed) await withConnection(address, (c) => ensureSearchAttributes(c, namespace));
   } catch (err) {
     await stop();
     throw err;
@@ -154,6 +163,15 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     process: child,
     stop,
   };
+}
+
+async function withConnection<T>(address: string, use: (c: Connection) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+  try {
+    return await use(connection);
+  } finally {
+    await connection.close();
+  }
 }
 
 async function waitUntilReady(

@@ -13,21 +13,28 @@ const TYPES = {
 
 interface HasOperatorService {
   operatorService: {
+    listSearchAttributes(
+      req: temporal.api.operatorservice.v1.IListSearchAttributesRequest,
+    ): Promise<temporal.api.operatorservice.v1.IListSearchAttributesResponse>;
     addSearchAttributes(req: temporal.api.operatorservice.v1.IAddSearchAttributesRequest): Promise<unknown>;
   };
 }
 
 /**
- * Registers the project's custom search attributes on an existing server. Idempotent: the dev
- * server started by `npm start` already has them, a cluster gets them on first start.
+ * Registers those of the project's custom search attributes that the namespace lacks, and
+ * returns their names. Asking first keeps a restart quiet: the server logs a warning for every
+ * attribute it is asked to add again.
  */
-export async function ensureSearchAttributes(connection: HasOperatorService, namespace: string): Promise<void> {
-  const searchAttributes = Object.fromEntries(
-    Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([name, type]) => [name, TYPES[type]]),
-  );
+export async function ensureSearchAttributes(connection: HasOperatorService, namespace: string): Promise<string[]> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = Object.entries(CUSTOM_SEARCH_ATTRIBUTES).filter(([name]) => !customAttributes?.[name]);
+  if (missing.length === 0) return [];
+  const searchAttributes = Object.fromEntries(missing.map(([name, type]) => [name, TYPES[type]]));
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   } catch (err) {
+    // Another process registered them in between.
     if ((err as { code?: number }).code !== GRPC_ALREADY_EXISTS) throw err;
   }
+  return missing.map(([name]) => name);
 }

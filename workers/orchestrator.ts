@@ -3,6 +3,7 @@
  * generic activities until SIGINT/SIGTERM, then drains (Worker handles the signals).
  */
 import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { describeModels } from './describe-models';
 import { loadOrchestratorWorkerConfig } from './orchestrator-config';
 import { createOrchestratorWorker } from './orchestrator-worker';
 import { runWorkerProcess } from './run-worker-process';
@@ -11,5 +12,6 @@ runWorkerProcess('orchestrator worker', loadOrchestratorWorkerConfig, async (con
   for (const warning of config.llm?.warnings ?? []) console.warn(`orchestrator worker: ${warning}`);
   await ensureSearchAttributes(connection, temporal.namespace);
   const worker = await createOrchestratorWorker({ connection, temporal, config });
+  console.log(`orchestrator worker: ${describeModels(config.llm?.config)}`);
   return { worker, banner: `task queue "${temporal.taskQueue}" on ${temporal.address} (${temporal.namespace})` };
 });

@@ -1,5 +1,5 @@
 /**
- * A `research` run started with one `curl` through the REST API, as docs/llm.md shows, against a
+ * A `research` run started with one `curl` through the REST API, as the README shows, against a
  * real Temporal dev server and the orchestrator worker. The model is a stand-in for a hosted one:
  * a local HTTP server speaking the real OpenAI chat-completions wire format.
  */

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { ensureTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
+import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { CUSTOM_SEARCH_ATTRIBUTES, RUN_SPEC_WORKFLOW } from '../../workflows/shared';
 
 const NAMESPACE = 'smoke';
@@ -70,7 +71,8 @@ test('a dev server on a SQLite file keeps its namespace and runs across a restar
   assert.notEqual(first.process.exitCode ?? first.process.signalCode, null);
 
   // Restarted without naming the namespace: it can only come from the file.
-  const second = await startDevServer({ cliPath, dbFile, uiPort: false });
+  const secondLog: string[] = [];
+  const second = await startDevServer({ cliPath, dbFile, uiPort: false, log: (line) => secondLog.push(line) });
   servers.push(second);
   await withClient(second, async (client) => {
     const ns = await client.connection.workflowService.describeNamespace({ namespace: NAMESPACE });
@@ -78,6 +80,13 @@ test('a dev server on a SQLite file keeps its namespace and runs across a restar
     assert.deepEqual(await listWorkflowIds(client), ['smoke-persisted']);
     const description = await client.workflow.getHandle('smoke-persisted').describe();
     assert.equal(description.status.name, 'RUNNING');
+    // What a worker does at start: nothing is missing, so nothing is asked of the server.
+    assert.deepEqual(await ensureSearchAttributes(client.connection, NAMESPACE), []);
   });
   await second.stop();
+  // The server warns for every attribute it is asked to register again; a restart asks for none.
+  assert.deepEqual(
+    secondLog.filter((line) => /already exists/i.test(line)),
+    [],
+  );
 });

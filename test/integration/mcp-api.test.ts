@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -12,6 +13,8 @@ import { McpModule } from '../../api/mcp/mcp.module';
 import type { McpServersResponse, McpToolsResponse } from '../../api/mcp/mcp-views';
 import { ApiExceptionFilter } from '../../api/temporal/api-exception.filter';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../../api/tokens';
+import { buildRunsQuery } from '../../api/workflows/visibility-query';
+import { MCP_INVENTORY_WORKFLOW } from '../../workflows/mcp-inventory';
 import { McpClientPool } from '../../activities/mcp/pool';
 import type { TemporalConfig } from '../../temporal/config';
 import { createTestEnv } from '../helpers/temporal';
@@ -146,5 +149,36 @@ test('with no worker on the task queue the API answers 503 instead of waiting', 
     assert.match(body.message, /no orchestrator worker is polling task queue "nobody-polls-this-queue"/);
   } finally {
     await lonely.app.close();
+  }
+});
+
+test('inventory reads are cached briefly, run as their own workflow type and stay out of GET /workflows', async () => {
+  const { workflowService } = env.client;
+  const countInventoryRuns = async (): Promise<number> => {
+    const { count } = await workflowService.countWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowType = "${MCP_INVENTORY_WORKFLOW}" AND TaskQueue = "${mcp.taskQueue}"`,
+    });
+    return Number(count);
+  };
+  const fresh = await appFor(env, mcp.taskQueue);
+  try {
+    const before = await countInventoryRuns();
+    const answers = await Promise.all([1, 2, 3].map(() => get<McpToolsResponse>(`${fresh.url}/mcp/tools`)));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200],
+    );
+    assert.equal((await get<McpServersResponse>(`${fresh.url}/mcp/servers`)).status, 200);
+    // Visibility is eventually consistent: wait until the one new run is counted, then check it stayed one.
+    for (let i = 0; i < 50 && (await countInventoryRuns()) === before; i++) await sleep(100);
+    assert.equal((await countInventoryRuns()) - before, 1, 'four reads within the cache window → one run');
+    const listed = await workflowService.countWorkflowExecutions({
+      namespace: 'default',
+      query: `${buildRunsQuery({})} AND TaskQueue = "${mcp.taskQueue}"`,
+    });
+    assert.equal(Number(listed.count), 0, 'the runs GET /workflows lists exclude inventory reads');
+  } finally {
+    await fresh.app.close();
   }
 });

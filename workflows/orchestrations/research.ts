@@ -235,5 +235,6 @@ export const researchKind: StepKind<ResearchStep> = {
       heartbeatTimeout: durationSchema.optional(),
       retry: retrySchema.optional(),
     }),
+  models: (step) => [step.model, ...Object.values(step.models ?? {})],
   run: runResearch,
 };

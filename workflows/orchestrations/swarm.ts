@@ -156,5 +156,6 @@ export const swarmKind: StepKind<SwarmStep> = {
       heartbeatTimeout: durationSchema.optional(),
       retry: retrySchema.optional(),
     }),
+  models: (step) => [step.model, ...(step.agentModels ?? []), ...(step.judgeModel ? [step.judgeModel] : [])],
   run: runSwarm,
 };

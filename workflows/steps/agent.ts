@@ -87,5 +87,6 @@ export const agentKind: StepKind<AgentStep> = {
       prompt: z.string().min(1),
       ...agentStepShape,
     }),
+  models: (step) => [step.model],
   run: runAgentStep,
 };

@@ -33,6 +33,7 @@ export const llmKind: StepKind<LlmStep> = {
       schema: outputSchemaSchema.optional(),
       maxRepairs: z.number().int().min(0).max(10).optional(),
     }),
+  models: (step) => [step.model],
   async run(step, ctx) {
     if (step.budget) ctx.ledger.limit(step.budget);
     const messages: LlmMessage[] = [];

@@ -88,5 +88,7 @@ export interface StepKind<S extends BaseStep = BaseStep> {
   /** Zod schema of the step; `step` is the schema of any step, for nested lists. */
   schema(step: z.ZodType<Step>): z.ZodType<S>;
   nested?(step: S): NestedSteps;
+  /** Model names (or expressions) the step calls; the API checks them against the models config at submit. */
+  models?(step: S): string[];
   run(step: S, ctx: StepContext): Promise<unknown>;
 }

@@ -1,6 +1,6 @@
 /**
  * Queue pickup gap of the device queue: 50 runs ask to upload to one simulated ESP32-S3 (real
- * pty pair from socat, simulator process, in-process device and orchestrator workers, Temporal
+ * pty pair from the project's own relay, simulator process, in-process device and orchestrator workers, Temporal
  * dev server). The pickup gap is the time from one upload's end to the next one's start, for
  * uploads that were already waiting in the device's task queue: completion, dispatch to the
  * one-slot worker, the lock check, artifact read and port open. Prints p50/p95; not a timed test.
@@ -18,7 +18,6 @@ import {
   uploadIntervals,
   writeDevicesConfig,
 } from '../test/fixtures/device/harness';
-import { socatAvailable } from '../test/fixtures/device/serial-pair';
 
 const summary = (label: string, values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
@@ -31,7 +30,6 @@ const summary = (label: string, values: number[]) => {
 async function main(): Promise<void> {
   const uploads = Number(process.argv[2] ?? 50);
   const imageKiB = Number(process.argv[3] ?? 16);
-  if (!socatAvailable()) throw new Error('socat is required (apt-get install -y socat)');
   const cpus = os.cpus();
   console.log(`device-queue bench: ${uploads} queued uploads of ${imageKiB} KiB to one device`);
   console.log(

@@ -15,7 +15,6 @@ import { loadDevicesConfig } from '../../workers/device-config';
 import {
   makeImage,
   simulatedDevice,
-  skipWithoutSocat,
   startDeviceTestBed,
   writeDevicesConfig,
   type DeviceTestBed,
@@ -23,7 +22,6 @@ import {
 import { waitFor } from '../helpers/journal';
 import type { Orchestrator } from '../helpers/orchestrator';
 
-const skip = skipWithoutSocat();
 let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
@@ -47,7 +45,6 @@ class TestCoreModule {
 }
 
 before(async () => {
-  if (skip) return;
   bed = await startDeviceTestBed({ rig: { blockDelayMs: 15 } });
   ({ env, orch } = bed);
   const file = writeDevicesConfig(bed.rig.dir, [
@@ -73,7 +70,7 @@ after(async () => {
 const getDevices = async (): Promise<DeviceStatusView[]> =>
   ((await (await fetch(`${base}/devices`)).json()) as DevicesResponse).devices;
 
-test('GET /devices shows the queue, the upload in progress, the last result and metrics', { skip }, async () => {
+test('GET /devices shows the queue, the upload in progress, the last result and metrics', async () => {
   const handles = await Promise.all(
     [0, 1, 2, 3, 4].map((i) =>
       orch.start({

@@ -31,7 +31,7 @@ export function bundleWorkflowsOnce(): Promise<WorkflowBundleWithSourceMap> {
 
 let runtimeInstalled = false;
 /** Worker state chatter hides test output; keep warnings and errors. Must precede any worker. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

@@ -19,7 +19,6 @@ import {
 import {
   makeImage,
   simulatedDevice,
-  skipWithoutSocat,
   spawnDeviceWorker,
   startDeviceTestBed,
   uploadIntervals,
@@ -30,7 +29,6 @@ import type { DeviceRig } from '../fixtures/device/rig';
 import { waitFor } from '../helpers/journal';
 import type { Orchestrator } from '../helpers/orchestrator';
 
-const skip = skipWithoutSocat();
 let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
@@ -39,7 +37,6 @@ let configFile: string;
 const workers: ChildProcess[] = [];
 
 before(async () => {
-  if (skip) return;
   bed = await startDeviceTestBed({ rig: { blockDelayMs: 15 } });
   ({ env, orch, rig } = bed);
   configFile = writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath, { heartbeatTimeout: '2s' })]);
@@ -56,66 +53,62 @@ function spawnWorker(): ChildProcess {
   return child;
 }
 
-test(
-  'a device worker SIGKILLed mid-upload: retried on the restarted worker, resumed, no overlap, image intact',
-  { skip },
-  async () => {
-    const image = makeImage(160 * 1024);
-    const first = spawnWorker();
-    // The worker creates the device's lock when it starts; before that the device is not served.
-    const lock = env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
-    await waitFor(
-      'the device worker to start',
-      () =>
-        lock.query(deviceLockStateQuery).then(
-          (v) => v.settings !== undefined,
-          () => false,
-        ),
-      60_000,
-    );
-    const handle = await orch.start({
-      name: 'crash-upload',
-      steps: [{ id: 'upload', kind: 'device_upload', device: 'k1', artifact: image.file }],
-    });
+test('a device worker SIGKILLed mid-upload: retried on the restarted worker, resumed, no overlap, image intact', async () => {
+  const image = makeImage(160 * 1024);
+  const first = spawnWorker();
+  // The worker creates the device's lock when it starts; before that the device is not served.
+  const lock = env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
+  await waitFor(
+    'the device worker to start',
+    () =>
+      lock.query(deviceLockStateQuery).then(
+        (v) => v.settings !== undefined,
+        () => false,
+      ),
+    60_000,
+  );
+  const handle = await orch.start({
+    name: 'crash-upload',
+    steps: [{ id: 'upload', kind: 'device_upload', device: 'k1', artifact: image.file }],
+  });
 
-    // Heartbeats carry progress: wait until the board acknowledged a good part of the image.
-    const progress = await waitFor(
-      'the upload to be under way',
-      async () => {
-        const pending = (await handle.describe()).raw.pendingActivities?.[0];
-        const payload = pending?.heartbeatDetails?.payloads?.[0];
-        const p = payload ? defaultPayloadConverter.fromPayload<UploadProgress>(payload) : undefined;
-        return p && (p.ackedBlocks ?? 0) >= 40 ? p : undefined;
-      },
-      60_000,
-    );
-    assert.equal(progress.phase, 'upload');
-    assert.equal(progress.totalBytes, image.bytes.length);
-    first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('exit', resolve));
-    const killedAt = Date.now();
+  // Heartbeats carry progress: wait until the board acknowledged a good part of the image.
+  const progress = await waitFor(
+    'the upload to be under way',
+    async () => {
+      const pending = (await handle.describe()).raw.pendingActivities?.[0];
+      const payload = pending?.heartbeatDetails?.payloads?.[0];
+      const p = payload ? defaultPayloadConverter.fromPayload<UploadProgress>(payload) : undefined;
+      return p && (p.ackedBlocks ?? 0) >= 40 ? p : undefined;
+    },
+    60_000,
+  );
+  assert.equal(progress.phase, 'upload');
+  assert.equal(progress.totalBytes, image.bytes.length);
+  first.kill('SIGKILL');
+  await new Promise((resolve) => first.once('exit', resolve));
+  const killedAt = Date.now();
 
-    const second = spawnWorker();
-    const result = await handle.result();
-    second.kill('SIGTERM');
+  const second = spawnWorker();
+  const result = await handle.result();
+  second.kill('SIGTERM');
 
-    const out = result.steps.upload?.output as DeviceUploadResult;
-    assert.equal(result.steps.upload?.status, 'completed');
-    assert.equal(out.attempt, 2, 'the second attempt finished the upload');
-    assert.ok((out.resumedFromBlock ?? 0) >= 36, `resumed from block ${out.resumedFromBlock}, not from the start`);
-    assert.equal(out.resumedFromBlock! % 4, 0, 'resumed on an erase-sector boundary');
+  const out = result.steps.upload?.output as DeviceUploadResult;
+  assert.equal(result.steps.upload?.status, 'completed');
+  assert.equal(out.attempt, 2, 'the second attempt finished the upload');
+  assert.ok((out.resumedFromBlock ?? 0) >= 36, `resumed from block ${out.resumedFromBlock}, not from the start`);
+  assert.equal(out.resumedFromBlock! % 4, 0, 'resumed on an erase-sector boundary');
 
-    const events = rig.events();
-    const uploads = uploadIntervals(events);
-    assert.equal(uploads.length, 2);
-    assert.equal(uploads[0]!.interrupted, true, 'the first upload was cut off');
-    assert.ok(uploads[1]!.start > killedAt, 'the retry began only after the first worker was dead');
-    assert.ok(uploads[1]!.end !== undefined && !uploads[1]!.interrupted);
-    const received = events.filter((e) => e.event === 'image');
-    assert.equal(received.length, 1);
-    assert.ok(readFileSync(received[0]!.file as string).equals(image.bytes), 'the board holds exactly the image');
-    console.log(
-      `device crash: killed at block ${progress.ackedBlocks}/${progress.totalBlocks}; retry resumed at block ${out.resumedFromBlock}, ${uploads[1]!.start - killedAt} ms after the kill`,
-    );
-  },
-);
+  const events = rig.events();
+  const uploads = uploadIntervals(events);
+  assert.equal(uploads.length, 2);
+  assert.equal(uploads[0]!.interrupted, true, 'the first upload was cut off');
+  assert.ok(uploads[1]!.start > killedAt, 'the retry began only after the first worker was dead');
+  assert.ok(uploads[1]!.end !== undefined && !uploads[1]!.interrupted);
+  const received = events.filter((e) => e.event === 'image');
+  assert.equal(received.length, 1);
+  assert.ok(readFileSync(received[0]!.file as string).equals(image.bytes), 'the board holds exactly the image');
+  console.log(
+    `device crash: killed at block ${progress.ackedBlocks}/${progress.totalBlocks}; retry resumed at block ${out.resumedFromBlock}, ${uploads[1]!.start - killedAt} ms after the kill`,
+  );
+});

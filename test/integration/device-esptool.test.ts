@@ -1,7 +1,8 @@
 /**
  * The simulator speaks the real ROM protocol: Espressif's own esptool (PyPI) flashes it without
  * its stub. Then the `command` uploader runs that same esptool as a device's configured upload
- * command, verified by asking the firmware for its version over the console.
+ * command, verified by asking the firmware for its version over the console. The test runner
+ * installs the pinned esptool (test/fixtures/device/esptool.ts) and passes it in ESPTOOL_PATH.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,6 @@ import { md5Hex } from '../../activities/device/rom-protocol';
 import type { DeviceUploadResult } from '../../workflows/steps/device-contract';
 import {
   makeImage,
-  skipWithoutSocat,
   simulatedDevice,
   startDeviceWorker,
   writeDevicesConfig,
@@ -23,14 +23,14 @@ import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
 import { createTestEnv } from '../helpers/temporal';
 
 const ESPTOOL_FLAGS = ['--chip', 'esp32s3', '--no-stub', '--before', 'no_reset', '--after', 'no_reset'];
-const esptoolVersion = spawnSync('esptool', ['version'], { encoding: 'utf8' });
-const skip =
-  skipWithoutSocat() || (esptoolVersion.status !== 0 ? 'esptool is not installed (pip install esptool)' : false);
 
+let esptool: string;
 let rig: DeviceRig;
 
 before(async () => {
-  if (skip) return;
+  const fromRunner = process.env.ESPTOOL_PATH;
+  if (!fromRunner) throw new Error('ESPTOOL_PATH is not set: run this test through `npm test`, which installs esptool');
+  esptool = fromRunner;
   rig = createDeviceRig();
   await rig.start();
 });
@@ -39,10 +39,10 @@ after(async () => {
   await rig?.stop();
 });
 
-test('esptool write_flash (no stub) flashes the simulator and verifies the hash', { skip }, () => {
+test('esptool write_flash (no stub) flashes the simulator and verifies the hash', () => {
   const image = makeImage(40 * 1024 + 123);
   const run = spawnSync(
-    'esptool',
+    esptool,
     ['--port', rig.devicePath, '--baud', '115200', ...ESPTOOL_FLAGS, 'write_flash', '0x10000', image.file],
     {
       encoding: 'utf8',
@@ -58,11 +58,11 @@ test('esptool write_flash (no stub) flashes the simulator and verifies the hash'
   assert.equal(received.at(-1)?.md5, md5Hex(padded));
   assert.ok(readFileSync(received.at(-1)!.file as string).equals(padded));
   console.log(
-    `esptool ${esptoolVersion.stdout.trim().split('\n').at(-1)} flashed ${image.bytes.length} bytes into the simulator`,
+    `esptool ${spawnSync(esptool, ['version'], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)} flashed ${image.bytes.length} bytes into the simulator`,
   );
 });
 
-test('the command uploader runs the configured esptool line and verifies over the console', { skip }, async () => {
+test('the command uploader runs the configured esptool line and verifies over the console', async () => {
   const env: TestWorkflowEnvironment = await createTestEnv();
   const orch: Orchestrator = await startOrchestrator(env);
   let device: RunningDeviceWorker | undefined;
@@ -72,7 +72,7 @@ test('the command uploader runs the configured esptool line and verifies over th
         uploader: {
           type: 'command',
           argv: [
-            'esptool',
+            esptool,
             '--port',
             '{port}',
             '--baud',

@@ -18,7 +18,6 @@ import type { DeviceCommandResult, DeviceUploadResult } from '../../workflows/st
 import { fakeBuildWorkspace } from '../fixtures/device/builds';
 import {
   simulatedDevice,
-  skipWithoutSocat,
   startDeviceTestBed,
   writeDevicesConfig,
   type DeviceTestBed,
@@ -28,21 +27,19 @@ import { waitFor } from '../helpers/journal';
 import type { Orchestrator } from '../helpers/orchestrator';
 
 const EXAMPLE = path.resolve(__dirname, '../../examples/firmware-release.spec.yaml');
-const skip = skipWithoutSocat();
 let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
 let rig: DeviceRig;
 
 before(async () => {
-  if (skip) return;
   bed = await startDeviceTestBed();
   ({ env, orch, rig } = bed);
 });
 
 after(() => bed?.stop());
 
-test('firmware-release: build → approval → upload → verify, on a simulated board', { skip }, async () => {
+test('firmware-release: build → approval → upload → verify, on a simulated board', async () => {
   const checked = validateSpec(parseYaml(readFileSync(EXAMPLE, 'utf8')));
   assert.ok(checked.ok, `the example is valid: ${JSON.stringify(!checked.ok && checked.issues)}`);
   const spec: Spec = checked.spec;

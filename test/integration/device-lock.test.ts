@@ -21,7 +21,6 @@ import {
 import {
   makeImage,
   simulatedDevice,
-  skipWithoutSocat,
   spawnDeviceWorker,
   startDeviceTestBed,
   uploadIntervals,
@@ -33,7 +32,6 @@ import { waitFor } from '../helpers/journal';
 import type { Orchestrator } from '../helpers/orchestrator';
 import { bundleWorkflowsOnce } from '../helpers/temporal';
 
-const skip = skipWithoutSocat();
 let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
@@ -42,7 +40,6 @@ let config: string;
 let firstLockRunId: string;
 
 before(async () => {
-  if (skip) return;
   bed = await startDeviceTestBed({ rig: { blockDelayMs: 2 } });
   ({ env, orch, rig } = bed);
   // Many quick retries: a worker that finds the port locked tries again shortly.
@@ -65,43 +62,39 @@ const upload = (i: number, file: string): Spec => ({
   steps: [{ id: 'upload', kind: 'device_upload', device: 'k1', artifact: file }],
 });
 
-test(
-  'a second device worker started by mistake cannot upload at the same time: the port lock keeps them apart',
-  { skip },
-  async () => {
-    const second = spawnDeviceWorker(env, orch, config, 'k1');
-    await second.ready;
-    const images = Array.from({ length: 12 }, () => makeImage(12 * 1024));
-    const skipEvents = rig.events().length;
-    const handles = await Promise.all(images.map((img, i) => orch.start(upload(i, img.file))));
-    const outputs = (await Promise.all(handles.map((h) => h.result()))).map(
-      (r) => r.steps.upload?.output as DeviceUploadResult,
-    );
+test('a second device worker started by mistake cannot upload at the same time: the port lock keeps them apart', async () => {
+  const second = spawnDeviceWorker(env, orch, config, 'k1');
+  await second.ready;
+  const images = Array.from({ length: 12 }, () => makeImage(12 * 1024));
+  const skipEvents = rig.events().length;
+  const handles = await Promise.all(images.map((img, i) => orch.start(upload(i, img.file))));
+  const outputs = (await Promise.all(handles.map((h) => h.result()))).map(
+    (r) => r.steps.upload?.output as DeviceUploadResult,
+  );
 
-    const events = rig.events().slice(skipEvents);
-    const intervals = uploadIntervals(events);
-    assert.equal(intervals.length, 12);
-    assert.ok(
-      intervals.every((u) => u.end !== undefined && !u.interrupted),
-      'no upload was cut into by another',
-    );
-    for (let i = 1; i < intervals.length; i++) assert.ok(intervals[i]!.start > intervals[i - 1]!.end!);
-    assert.equal(events.filter((e) => e.event === 'error').length, 0);
-    for (const [i, img] of images.entries()) {
-      const got = events.find((e) => e.event === 'image' && e.md5 === outputs[i]!.md5);
-      assert.ok(got && readFileSync(got.file as string).equals(img.bytes), `image ${i} arrived intact`);
-    }
-    const retried = outputs.filter((o) => o.attempt > 1).length;
-    console.log(
-      `two workers on one board: ${retried} of 12 uploads found the port locked by the other worker and retried`,
-    );
-    const exited = new Promise((resolve) => second.child.once('exit', resolve));
-    second.child.kill('SIGTERM');
-    await exited;
-  },
-);
+  const events = rig.events().slice(skipEvents);
+  const intervals = uploadIntervals(events);
+  assert.equal(intervals.length, 12);
+  assert.ok(
+    intervals.every((u) => u.end !== undefined && !u.interrupted),
+    'no upload was cut into by another',
+  );
+  for (let i = 1; i < intervals.length; i++) assert.ok(intervals[i]!.start > intervals[i - 1]!.end!);
+  assert.equal(events.filter((e) => e.event === 'error').length, 0);
+  for (const [i, img] of images.entries()) {
+    const got = events.find((e) => e.event === 'image' && e.md5 === outputs[i]!.md5);
+    assert.ok(got && readFileSync(got.file as string).equals(img.bytes), `image ${i} arrived intact`);
+  }
+  const retried = outputs.filter((o) => o.attempt > 1).length;
+  console.log(
+    `two workers on one board: ${retried} of 12 uploads found the port locked by the other worker and retried`,
+  );
+  const exited = new Promise((resolve) => second.child.once('exit', resolve));
+  second.child.kill('SIGTERM');
+  await exited;
+});
 
-test('a run cancelled while waiting for the device leaves the queue', { skip }, async () => {
+test('a run cancelled while waiting for the device leaves the queue', async () => {
   const holdSpec: Spec = {
     name: 'holder',
     steps: [
@@ -126,7 +119,7 @@ test('a run cancelled while waiting for the device leaves the queue', { skip }, 
   await waitFor('the device to be free', async () => (await lock.query(deviceLockStateQuery)).holder === undefined);
 });
 
-test('the lock continues as new without losing its counts or reusing a token; histories replay', { skip }, async () => {
+test('the lock continues as new without losing its counts or reusing a token; histories replay', async () => {
   const lock = env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
   const before = await lock.query(deviceLockStateQuery);
   const handles = await Promise.all(

@@ -17,7 +17,6 @@ import {
 import {
   makeImage,
   simulatedDevice,
-  skipWithoutSocat,
   startDeviceTestBed,
   writeDevicesConfig,
   type DeviceTestBed,
@@ -26,14 +25,12 @@ import type { DeviceRig } from '../fixtures/device/rig';
 import { waitFor } from '../helpers/journal';
 import type { Orchestrator } from '../helpers/orchestrator';
 
-const skip = skipWithoutSocat();
 let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
 let rig: DeviceRig;
 
 before(async () => {
-  if (skip) return;
   bed = await startDeviceTestBed({ unplugged: true });
   ({ env, orch, rig } = bed);
   await bed.startWorker(writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath)]), 'k1');
@@ -58,7 +55,7 @@ async function escalated(handle: Awaited<ReturnType<Orchestrator['start']>>): Pr
   });
 }
 
-test('offline after 3 attempts → SKIPPED, escalated; retry after the board returns uploads it', { skip }, async () => {
+test('offline after 3 attempts → SKIPPED, escalated; retry after the board returns uploads it', async () => {
   const image = makeImage(12_000);
   const handle = await orch.start(uploadThenReport(image.file));
   const progress = await escalated(handle);
@@ -92,7 +89,7 @@ test('offline after 3 attempts → SKIPPED, escalated; retry after the board ret
   await rig.stop();
 });
 
-test('choosing skip leaves the step SKIPPED and the run goes on; abort fails the run', { skip }, async () => {
+test('choosing skip leaves the step SKIPPED and the run goes on; abort fails the run', async () => {
   const skipped = await orch.start(uploadThenReport(makeImage(4096).file));
   await escalated(skipped);
   await skipped.executeUpdate(approveUpdate, {
@@ -122,7 +119,7 @@ test('choosing skip leaves the step SKIPPED and the run goes on; abort fails the
   );
 });
 
-test('a device nobody serves (no lock workflow) escalates the same way', { skip }, async () => {
+test('a device nobody serves (no lock workflow) escalates the same way', async () => {
   const handle = await orch.start({
     name: 'ghost',
     steps: [{ id: 'upload', kind: 'device_upload', device: 'ghost', artifact: '/tmp/fw.bin' }],
@@ -133,7 +130,7 @@ test('a device nobody serves (no lock workflow) escalates the same way', { skip 
   assert.equal((await handle.result()).steps.upload?.status, 'skipped');
 });
 
-test('a session lets go of the board while a human decides, and holds it again on retry', { skip }, async () => {
+test('a session lets go of the board while a human decides, and holds it again on retry', async () => {
   const image = makeImage(8192);
   const handle = await orch.start({
     name: 'session-offline',

@@ -1,6 +1,6 @@
 /**
  * Many runs, one board: 20 runs ask to upload to the same device at once, over a real pty pair
- * (socat) to the simulated ESP32-S3. They queue in the device's task queue, whose worker has one
+ * (the project's own relay) to the simulated ESP32-S3. They queue in the device's task queue, whose worker has one
  * slot. Every upload must succeed, none may overlap another, and the board must hold exactly
  * each run's image afterwards.
  */
@@ -20,7 +20,6 @@ import {
   makeImage,
   percentile,
   simulatedDevice,
-  skipWithoutSocat,
   startDeviceTestBed,
   uploadIntervals,
   writeDevicesConfig,
@@ -29,14 +28,12 @@ import {
 import type { DeviceRig } from '../fixtures/device/rig';
 import type { Orchestrator } from '../helpers/orchestrator';
 
-const skip = skipWithoutSocat();
 let bed: DeviceTestBed;
 let env: TestWorkflowEnvironment;
 let orch: Orchestrator;
 let rig: DeviceRig;
 
 before(async () => {
-  if (skip) return;
   bed = await startDeviceTestBed({ rig: { blockDelayMs: 2 } });
   ({ env, orch, rig } = bed);
   await bed.startWorker(writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath)]), 'k1');
@@ -44,7 +41,7 @@ before(async () => {
 
 after(() => bed?.stop());
 
-test('20 runs upload to one device at once: all succeed, never overlapping, each image intact', { skip }, async () => {
+test('20 runs upload to one device at once: all succeed, never overlapping, each image intact', async () => {
   const images = Array.from({ length: 20 }, (_, i) => makeImage(16 * 1024 + i * 512));
   const handles = await Promise.all(
     images.map((img, i) =>

@@ -27,11 +27,12 @@ import {
   type StepRecord,
 } from './shared';
 import { evaluateCondition } from './spec/condition';
-import { resolveValue, walkPath, type Reference } from './spec/expressions';
+import { ExpressionError, resolveValue, walkPath, type Reference } from './spec/expressions';
 import type { Step } from './spec/types';
 import { validateInputs, validateSpec } from './spec/validate';
 import { Ledger } from './llm/ledger';
-import { errorMessage } from './steps/errors';
+import { errorMessage, specDataFailure, type DataSite } from './steps/errors';
+import { alreadyDecided, refusal } from './steps/approval';
 import { stepKindOf } from './steps';
 import { StepSkipped, type ApprovalDecision, type ApprovalRequest, type StepContext } from './steps/step-kind';
 
@@ -56,6 +57,8 @@ class Scope {
 
 interface Waiting {
   request: PendingApproval;
+  /** Set by the first accepted decision; the validator refuses any later one. */
+  decided?: ApprovalResult;
   decide(result: ApprovalResult): void;
 }
 
@@ -82,7 +85,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   const checked = validateSpec(input.spec);
   if (!checked.ok) throw invalid('InvalidSpec', `spec "${input.spec?.name}" is invalid`, checked.issues);
   const spec = checked.spec;
-  const checkedInputs = validateInputs(spec, input.inputs);
+  const checkedInputs = validateInputs(spec, input.inputs ?? {});
   if (!checkedInputs.ok)
     throw invalid('InvalidInput', `inputs for spec "${spec.name}" are invalid`, checkedInputs.issues);
   const options = { ...DEFAULT_RUN_OPTIONS, ...input.options };
@@ -90,6 +93,8 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
 
   const records = new Map<string, StepRecord>(Object.entries(input.resume?.steps ?? {}));
   const pending = new Map<string, Waiting>();
+  /** The last decision (or timeout) of each approval id that is no longer pending. */
+  const decisions = new Map<string, ApprovalResult>();
   let phase: RunPhase = 'running';
   const top = new Scope(checkedInputs.inputs);
   // Records carried over from an earlier run of this chain are visible to expressions again.
@@ -116,21 +121,30 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       return result;
     },
     {
+      // Runs before each update is accepted, and after the handlers of earlier updates in the same
+      // workflow task: of concurrent decisions on one step, exactly one is accepted.
       validator: (decision) => {
-        if (!pending.has(decision.stepId)) {
-          const waiting = [...pending.keys()];
-          throw new Error(
+        const waiting = pending.get(decision.stepId);
+        const earlier = waiting ? waiting.decided : decisions.get(decision.stepId);
+        if (earlier) throw alreadyDecided(earlier);
+        if (!waiting) {
+          const ids = [...pending.keys()];
+          throw refusal(
+            'NotWaiting',
             `step "${decision.stepId}" is not waiting for approval` +
-              (waiting.length ? ` (waiting: ${waiting.join(', ')})` : ' (no step is waiting)'),
+              (ids.length ? ` (waiting: ${ids.join(', ')})` : ' (no step is waiting)'),
           );
         }
         if (decision.decision !== 'approve' && decision.decision !== 'reject')
-          throw new Error('decision must be approve or reject');
-        const choices = pending.get(decision.stepId)?.request.choices;
+          throw refusal('InvalidDecision', 'decision must be approve or reject');
+        const choices = waiting.request.choices;
         if (decision.choice !== undefined && !choices?.includes(decision.choice)) {
-          throw new Error(`choice must be one of: ${choices?.join(', ') || '(this step offers no choices)'}`);
+          throw refusal(
+            'InvalidDecision',
+            `choice must be one of: ${choices?.join(', ') || '(this step offers no choices)'}`,
+          );
         }
-        if (!decision.by) throw new Error('by is required: who decided');
+        if (!decision.by) throw refusal('InvalidDecision', 'by is required: who decided');
       },
     },
   );
@@ -142,7 +156,8 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   const requestApproval = async (path: string, req: ApprovalRequest, id = path): Promise<ApprovalDecision> => {
     const now = Date.now();
     let decided: ApprovalResult | undefined;
-    pending.set(id, {
+    decisions.delete(id);
+    const waiting: Waiting = {
       request: {
         stepId: id,
         prompt: req.prompt,
@@ -152,8 +167,9 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
         onTimeout: req.onTimeout,
         choices: req.choices,
       },
-      decide: (result) => (decided = result),
-    });
+      decide: (result) => (decided = waiting.decided = result),
+    };
+    pending.set(id, waiting);
     const record = records.get(path);
     if (record) record.status = 'waiting';
     syncPendingAttribute();
@@ -163,9 +179,11 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
           ? (await condition(() => decided !== undefined), true)
           : await condition(() => decided !== undefined, req.timeoutMs, { summary: `${path}: approval timeout` });
       if (answered && decided) return { ...decided, timedOut: false };
-      return { decision: req.onTimeout, by: 'timeout', at: new Date().toISOString(), timedOut: true };
+      decided = { stepId: id, decision: req.onTimeout, by: 'timeout', at: new Date().toISOString() };
+      return { decision: decided.decision, by: decided.by, at: decided.at, timedOut: true };
     } finally {
       pending.delete(id);
+      if (decided) decisions.set(id, decided);
       if (record) record.status = 'running';
       syncPendingAttribute();
     }
@@ -181,25 +199,37 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
     },
   });
 
-  const resolveIn =
+  /** A reference's value in `scope`; names nothing → a `missing` ExpressionError (which `??` answers). */
+  const lookupIn =
     (scope: Scope) =>
-    (value: unknown): unknown =>
-      resolveValue(value, (ref: Reference) => {
-        if (ref.root === 'inputs') return walkPath(scope.inputs, ref.path, ref.text);
-        if (ref.root === 'steps') {
-          const [id, field] = ref.path as [string, string];
-          const rec = scope.findStep(id);
-          // Validation guarantees the id exists; a step a branch passed over reads as skipped.
-          if (field === 'status') return rec?.status ?? 'skipped';
-          if (!rec) throw new Error(`expression "\${${ref.text}}": step "${id}" did not run`);
-          if (rec.status !== 'completed')
-            throw new Error(`expression "\${${ref.text}}": step "${id}" is ${rec.status}`);
-          return walkPath(rec.output, ref.path.slice(2), ref.text);
-        }
-        const local = scope.findLocal(ref.root);
-        if (!local) throw new Error(`expression "\${${ref.text}}": unknown name "${ref.root}"`);
-        return walkPath(local.value, ref.path, ref.text);
-      });
+    (ref: Reference): unknown => {
+      const missing = (reason: string) => new ExpressionError(`\${${ref.text}}`, reason);
+      if (ref.root === 'inputs') return walkPath(scope.inputs, ref.path, ref.text);
+      if (ref.root === 'steps') {
+        const [id, field] = ref.path;
+        if (typeof id !== 'string') throw new ExpressionError(`\${${ref.text}}`, 'name a step', 'invalid');
+        const rec = scope.findStep(id);
+        // Validation guarantees the id exists; a step a branch passed over reads as skipped.
+        if (field === 'status') return walkPath(rec?.status ?? 'skipped', ref.path.slice(2), ref.text);
+        if (!rec) throw missing(`step "${id}" did not run`);
+        if (rec.status !== 'completed') throw missing(`step "${id}" is ${rec.status}`);
+        return walkPath(rec.output, ref.path.slice(2), ref.text);
+      }
+      const local = scope.findLocal(ref.root);
+      if (!local) throw new ExpressionError(`\${${ref.text}}`, `unknown name "${ref.root}"`, 'invalid');
+      return walkPath(local.value, ref.path, ref.text);
+    };
+
+  /** Resolves expressions against `scope`; what spec data gets wrong fails as a typed failure naming `site`. */
+  const resolveIn =
+    (scope: Scope, site: DataSite) =>
+    (value: unknown): unknown => {
+      try {
+        return resolveValue(value, lookupIn(scope));
+      } catch (err) {
+        throw specDataFailure(err, site);
+      }
+    };
 
   const runList = async (steps: Step[], scope: Scope, prefix: string): Promise<unknown> => {
     let last: unknown = null;
@@ -212,13 +242,20 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
     const record: StepRecord = { id: step.id, kind: step.kind, status: 'running', startedAt: new Date().toISOString() };
     records.set(path, record);
     scope.steps.set(step.id, record);
-    const resolve = resolveIn(scope);
+    const site: DataSite = { stepPath: path };
+    const resolve = resolveIn(scope, site);
     const ctx: StepContext = {
       path,
       options,
       childSpecs,
       resolve,
-      evaluate: (cond) => evaluateCondition(cond, resolve),
+      evaluate: (cond) => {
+        try {
+          return evaluateCondition(cond, resolve);
+        } catch (err) {
+          throw specDataFailure(err, site);
+        }
+      },
       runSteps: (list) => runList(list, scope, prefix),
       runIsolated: (list, key, locals) => runList(list, new Scope(scope.inputs, scope, locals), `${path}[${key}]`),
       requestApproval: (req, key) => requestApproval(path, req, key === undefined ? path : `${path}.${key}`),
@@ -288,11 +325,12 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
     const output =
       spec.output === undefined
         ? Object.fromEntries(spec.steps.map((s) => [s.id, top.findStep(s.id)?.output ?? null]))
-        : resolveIn(top)(spec.output);
+        : resolveIn(top, { output: true })(spec.output);
     phase = 'completed';
     return { output, steps: Object.fromEntries(records), usage: ledger.summary() };
   } catch (err) {
     phase = isCancellation(err) ? 'cancelled' : 'failed';
-    throw err;
+    // A parent charges what its failed child spent from this (steps/child.ts).
+    throw phase === 'failed' ? ledger.withUsage(err) : err;
   }
 }

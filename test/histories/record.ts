@@ -2,7 +2,7 @@
  * Re-records test/histories/*.json: `npx tsx test/histories/record.ts`. Run it only when a
  * deliberate, patched() change to workflow code needs new reference histories.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ensureTemporalCli } from '../../temporal/cli';
@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   const env = await createTestEnv();
   const orch = await startOrchestrator(env);
   // Replay needs each run's workflow id (child ids derive from it); the histories do not hold it.
-  const ids: Record<string, string> = {};
+  // Entries of histories recorded by older code (e.g. budget-approval-legacy.json) are kept.
+  const idsFile = path.join(__dirname, 'workflow-ids.json');
+  const ids = JSON.parse(readFileSync(idsFile, 'utf8')) as Record<string, string>;
   try {
     for (const s of SCENARIOS) {
       const handle = await orch.start(s.spec, s.inputs, s.extra);
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
       ids[`${s.name}.json`] = handle.workflowId;
       console.log(`recorded ${file} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
     }
-    writeFileSync(path.join(__dirname, 'workflow-ids.json'), `${JSON.stringify(ids, null, 2)}\n`);
+    writeFileSync(idsFile, `${JSON.stringify(ids, null, 2)}\n`);
   } finally {
     await orch.stop();
     await env.teardown();

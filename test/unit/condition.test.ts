@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { conditionSchema, evaluateCondition, type Condition } from '../../workflows/spec/condition';
+import { ConditionError, conditionSchema, evaluateCondition, type Condition } from '../../workflows/spec/condition';
 
 const id = (v: unknown) => v;
 
@@ -28,7 +28,11 @@ test('operands are resolved before comparing', () => {
 
 test('ordering mixed types is an error, not a silent false', () => {
   assert.throws(() => evaluateCondition({ gt: [1, 'a'] }, id), /both must be numbers or both strings/);
-  assert.throws(() => evaluateCondition({ in: [1, 'abc'] }, id), /must be a list/);
+  assert.throws(() => evaluateCondition({ in: [1, 'abc'] }, id), /must be a list, got "abc"/);
+  // A typed error, which the interpreter turns into a ConditionError failure of the step.
+  assert.throws(() => evaluateCondition({ lte: [null, 2] }, id), ConditionError);
+  assert.throws(() => evaluateCondition({ in: [1, { a: 1 }] }, id), ConditionError);
+  assert.throws(() => evaluateCondition({ gt: ['x'.repeat(500), 1] }, id), /cannot compare "x{76}\.\.\. with 1/);
 });
 
 test('the schema rejects unknown operators and wrong arity', () => {

@@ -35,6 +35,20 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   ]),
 ) as z.ZodType<Condition>;
 
+/** Operands a condition cannot compare; the interpreter fails the step with type ConditionError. */
+export class ConditionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConditionError';
+  }
+}
+
+/** A value in an error message: JSON, cut short. */
+function brief(v: unknown): string {
+  const json = JSON.stringify(v) ?? String(v);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
 /** Deep equality for JSON values. */
 function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -49,9 +63,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  throw new Error(
-    `cannot compare ${JSON.stringify(a)} with ${JSON.stringify(b)}: both must be numbers or both strings`,
-  );
+  throw new ConditionError(`cannot compare ${brief(a)} with ${brief(b)}: both must be numbers or both strings`);
 }
 
 /** Evaluates a condition whose operands were already resolved by `resolve`. */
@@ -62,7 +74,8 @@ export function evaluateCondition(cond: Condition, resolve: (v: unknown) => unkn
   if ('truthy' in cond) return Boolean(resolve(cond.truthy));
   if ('in' in cond) {
     const [needle, haystack] = cond.in.map(resolve) as [unknown, unknown];
-    if (!Array.isArray(haystack)) throw new Error('the second operand of "in" must be a list');
+    if (!Array.isArray(haystack))
+      throw new ConditionError(`the second operand of "in" must be a list, got ${brief(haystack)}`);
     return haystack.some((h) => jsonEqual(h, needle));
   }
   const [op, operands] = Object.entries(cond)[0] as [string, [unknown, unknown]];

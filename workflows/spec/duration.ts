@@ -4,9 +4,12 @@ const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 export type Duration = string | number;
 
+/** 100 years: longer waits are mistakes, and past ~10^15 ms timers and timestamps stop being valid. */
+export const MAX_DURATION_MS = 100 * 365 * UNIT_MS.d!;
+
 export function isDuration(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0;
-  return typeof value === 'string' && DURATION_RE.test(value.trim());
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 && value <= MAX_DURATION_MS;
+  return typeof value === 'string' && DURATION_RE.test(value.trim()) && durationToMs(value) <= MAX_DURATION_MS;
 }
 
 export function durationToMs(value: Duration): number {

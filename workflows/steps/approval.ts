@@ -1,8 +1,40 @@
 import { z } from 'zod';
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { durationSchema, stepIdSchema } from '../spec/common';
 import { durationToMs, type Duration } from '../spec/duration';
+import type { ApprovalResult } from '../shared';
 import type { BaseStep, StepKind } from './step-kind';
+
+/**
+ * Approvals the system asks for itself (a budget reached) have ids no step path can produce: step
+ * ids are letters, digits, `_` and `-`, and paths join them with `.` and `[n]`, never `~`. `~` needs
+ * no escaping in a URL path segment (POST /workflows/:id/approvals/:stepId).
+ */
+export const INTERNAL_APPROVAL_MARK = '~';
+/** Runs that asked for a budget approval before this change used `budget` and `<path>.budget`. */
+export const INTERNAL_APPROVAL_IDS_PATCH = 'internal-approval-ids';
+
+/** The approval id of the budget of `scopePath` (`''`: the run's): `~budget`, `each[2].review~budget`. */
+export function budgetApprovalId(scopePath: string): string {
+  if (!patched(INTERNAL_APPROVAL_IDS_PATCH)) return scopePath ? `${scopePath}.budget` : 'budget';
+  return `${scopePath}${INTERNAL_APPROVAL_MARK}budget`;
+}
+
+/** The update validator's answer to a decision on an approval that already has one. */
+export function alreadyDecided(earlier: ApprovalResult): ApplicationFailure {
+  const { stepId, decision, by, at } = earlier;
+  return ApplicationFailure.create({
+    type: 'AlreadyDecided',
+    message: `step "${stepId}" was already decided: ${decision} by ${by} at ${at}`,
+    nonRetryable: true,
+    details: [{ stepId, decision, by, at }],
+  });
+}
+
+/** The update validator's other refusals: `NotWaiting` (no such approval pending), `InvalidDecision`. */
+export function refusal(type: 'NotWaiting' | 'InvalidDecision', message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
 
 /** Waits for a human to approve or reject; an optional timeout applies a default decision. */
 export interface ApprovalStep extends BaseStep {

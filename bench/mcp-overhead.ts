@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     return { run, activity: await scheduleToResult(handle, activity) };
   };
   const toolCall = () => workflowCall(toolSpec, 'mcpCallTool');
-  const noopCall = () => workflowCall(noopSpec, 'benchNoop');
+  const noopCall = () => workflowCall(noopSpec, 'spec.benchNoop');
 
   try {
     // Warm both paths: server start, first workflow task, catalogue fetch, JIT.

@@ -31,12 +31,15 @@ export interface BuildWorkerConfig {
   slots: number;
   builds: BuildsConfig;
   shutdownGraceTimeMs: number;
+  /** Where the worker records the process groups it starts (builds), see process-ledger.ts. */
+  runDir: string;
 }
 
 const envSchema = z.object({
   BUILD_CONFIG: z.string().min(1).default('builds.json'),
   BUILD_SLOTS: z.coerce.number().int().min(1).max(256).default(4),
   BUILD_SHUTDOWN_GRACE: durationSchema.default('30s'),
+  WORKER_RUN_DIR: z.string().min(1).default('.data/run'),
 });
 
 export function loadBuildWorkerConfig(env: NodeJS.ProcessEnv = process.env): BuildWorkerConfig {
@@ -46,5 +49,6 @@ export function loadBuildWorkerConfig(env: NodeJS.ProcessEnv = process.env): Bui
     slots: e.BUILD_SLOTS,
     builds: loadBuildsConfig(e.BUILD_CONFIG),
     shutdownGraceTimeMs: durationToMs(e.BUILD_SHUTDOWN_GRACE),
+    runDir: path.resolve(e.WORKER_RUN_DIR),
   };
 }

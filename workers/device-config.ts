@@ -41,12 +41,15 @@ export interface DeviceWorkerConfig {
   artifactRoots: string[];
   device: DeviceConfig;
   shutdownGraceTimeMs: number;
+  /** Where the worker records the process groups it starts (upload commands), see process-ledger.ts. */
+  runDir: string;
 }
 
 const envSchema = z.object({
   DEVICES_CONFIG: z.string().min(1).default('devices.json'),
   DEVICE_ID: z.string().min(1).optional(),
   DEVICE_WORKER_SHUTDOWN_GRACE: durationSchema.default('10s'),
+  WORKER_RUN_DIR: z.string().min(1).default('.data/run'),
 });
 
 /** The device this worker process serves: `DEVICE_ID` in `DEVICES_CONFIG` (optional when the file declares one). */
@@ -76,5 +79,6 @@ export function loadDeviceWorkerConfig(env: NodeJS.ProcessEnv = process.env): De
     artifactRoots: config.artifactRoots,
     device: device as DeviceConfig,
     shutdownGraceTimeMs: durationToMs(e.DEVICE_WORKER_SHUTDOWN_GRACE),
+    runDir: path.resolve(e.WORKER_RUN_DIR),
   };
 }

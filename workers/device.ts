@@ -6,9 +6,12 @@
 import { deviceTaskQueue } from '../workflows/steps/device-contract';
 import { loadDeviceWorkerConfig } from './device-config';
 import { createDeviceWorker } from './device-worker';
+import { claimProcessGroups } from './process-groups';
 import { runWorkerProcess } from './run-worker-process';
 
 runWorkerProcess('device worker', loadDeviceWorkerConfig, async (connection, temporal, config) => {
+  // Before polling: an upload command a killed predecessor left running still holds the port.
+  await claimProcessGroups('device worker', config.runDir, deviceTaskQueue(config.device.id));
   const worker = await createDeviceWorker({
     connection,
     temporal,

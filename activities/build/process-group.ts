@@ -1,9 +1,18 @@
 /**
  * Runs a configured command line (argv, never a shell) as the leader of its own process group,
  * streaming its output; aborting kills the whole group (a build's compilers, an uploader's
- * helpers), SIGTERM first, then SIGKILL after a grace period.
+ * helpers), SIGTERM first, then SIGKILL after a grace period. While it runs, the group is in
+ * the worker's ledger (when the worker keeps one), so a successor can end it if this worker dies.
  */
 import { spawn } from 'node:child_process';
+import type { ProcessGroupLedger } from './process-ledger';
+
+let ledger: ProcessGroupLedger | undefined;
+
+/** The ledger of this worker process: every group started from now on is recorded in it. */
+export function recordProcessGroupsIn(l: ProcessGroupLedger | undefined): void {
+  ledger = l;
+}
 
 export interface ProcessRun {
   exitCode: number | null;
@@ -33,6 +42,8 @@ export function runProcessGroup(o: ProcessOptions): Promise<ProcessRun> {
   const [command, ...args] = o.argv as [string, ...string[]];
   return new Promise<ProcessRun>((resolve, reject) => {
     const child = spawn(command, args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const recordedIn = child.pid === undefined ? undefined : ledger;
+    recordedIn?.add(child.pid as number, command);
     const push = (line: string) => {
       tail.push(line);
       if (tail.length > tailLines) tail.shift();
@@ -65,10 +76,12 @@ export function runProcessGroup(o: ProcessOptions): Promise<ProcessRun> {
     o.signal?.addEventListener('abort', killGroup, { once: true });
 
     child.on('error', (err) => {
+      recordedIn?.remove(child.pid as number);
       o.signal?.removeEventListener('abort', killGroup);
       reject(new Error(`cannot run ${command}: ${err.message}`));
     });
     child.on('close', (exitCode, signal) => {
+      recordedIn?.remove(child.pid as number);
       if (killTimer) clearTimeout(killTimer);
       o.signal?.removeEventListener('abort', killGroup);
       if (partial) push(partial);

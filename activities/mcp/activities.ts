@@ -19,15 +19,33 @@ function heartbeatEveryMs(heartbeatTimeoutMs: number | undefined): number {
   return Math.max(100, Math.min(1000, (heartbeatTimeoutMs ?? 2000) / 2));
 }
 
+/**
+ * How long connecting (spawn + initialize) and listing may take within an attempt: less than its
+ * start-to-close timeout (by a quarter, at most 5 s), so the step fails with the pool's own error
+ * (naming the server and what it printed) rather than a bare activity timeout, even when the
+ * activity started a little after the server's clock did.
+ */
+export function connectBudgetMs(startToCloseTimeoutMs: number | undefined): number | undefined {
+  if (!startToCloseTimeoutMs) return undefined;
+  return Math.round(startToCloseTimeoutMs - Math.min(5000, startToCloseTimeoutMs / 4));
+}
+
 export function createMcpActivities(deps: McpActivityDeps) {
   const { pool } = deps;
   const blobs = new BlobStore(deps.blobDir);
 
   const activities = {
     async mcpListTools({ server, fresh }: { server: string; fresh?: boolean }): Promise<ToolCatalogue> {
+      const ctx = Context.current();
+      const beat = ctx.info.heartbeatTimeoutMs
+        ? setInterval(() => ctx.heartbeat(), heartbeatEveryMs(ctx.info.heartbeatTimeoutMs))
+        : undefined;
       try {
         const conn = pool.connection(server);
-        const tools = await conn.listTools(fresh);
+        const tools = await conn.listTools(fresh, {
+          signal: ctx.cancellationSignal,
+          timeoutMs: connectBudgetMs(ctx.info.startToCloseTimeoutMs),
+        });
         const fetchedAt = conn.catalogue.peek()?.fetchedAt ?? Date.now();
         return {
           server,
@@ -39,7 +57,10 @@ export function createMcpActivities(deps: McpActivityDeps) {
           fetchedAt: new Date(fetchedAt).toISOString(),
         };
       } catch (err) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         throw toFailure(err, `tools/list on ${server}`);
+      } finally {
+        clearInterval(beat);
       }
     },
 
@@ -53,6 +74,7 @@ export function createMcpActivities(deps: McpActivityDeps) {
         const result = await pool.callTool(input.server, input.tool, input.arguments, {
           signal: ctx.cancellationSignal,
           timeoutMs: ctx.info.startToCloseTimeoutMs,
+          connectTimeoutMs: connectBudgetMs(ctx.info.startToCloseTimeoutMs),
           onProgress: (p) => {
             progress = p;
             ctx.heartbeat(p);

@@ -40,6 +40,36 @@ export class McpConnectError extends Error {
   }
 }
 
+/** The server refused the configured credentials (HTTP 401/403): another try cannot help. */
+export class McpAuthError extends Error {
+  constructor(
+    readonly server: string,
+    readonly status: number,
+    readonly url: string,
+  ) {
+    super(
+      `MCP server "${server}" refused the credentials (HTTP ${status} from ${url}); check the headers configured for it`,
+    );
+    this.name = 'McpAuthError';
+  }
+}
+
+/** Connects to the server failed repeatedly: the pool waits before it starts another process or session. */
+export class McpConnectBackoffError extends Error {
+  constructor(
+    readonly server: string,
+    readonly failures: number,
+    readonly retryInMs: number,
+    lastError: string | undefined,
+  ) {
+    super(
+      `MCP server "${server}" failed to connect ${failures} times in a row; the pool waits ` +
+        `${(retryInMs / 1000).toFixed(1)} s before trying again${lastError ? ` (last error: ${lastError})` : ''}`,
+    );
+    this.name = 'McpConnectBackoffError';
+  }
+}
+
 export class McpPoolClosedError extends Error {
   constructor() {
     super('the MCP client pool is closed (worker shutting down)');

@@ -1,11 +1,14 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { WaitOptions } from './abortable';
 import { EMPTY_MCP_CONFIG, type McpConfig } from './config/types';
+import { DEFAULT_CONNECT_BACKOFF, type BackoffOptions } from './connect-backoff';
 import { McpPoolClosedError, McpUnknownServerError } from './errors';
 import { ServerConnection, type CallOptions, type ConnectionEvent, type ServerStatus } from './server-connection';
 import type { TransportFactory } from './transport';
 
 export const DEFAULT_TOOL_CACHE_TTL_MS = 5 * 60_000;
 export const DEFAULT_MAX_CONCURRENCY_PER_SERVER = 16;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
 export interface McpPoolOptions {
   /** How long a server's `tools/list` is trusted (default 5 min); `list_changed` refreshes it sooner. */
@@ -13,6 +16,10 @@ export interface McpPoolOptions {
   /** Requests in flight per server connection unless the server's config says otherwise (default 16). */
   maxConcurrencyPerServer?: number;
   clientInfo?: { name: string; version: string };
+  /** Longest connect (spawn + initialize) however long a caller would wait (default 30 s). */
+  connectTimeoutMs?: number;
+  /** Waits between connects after repeated failures, shared by every caller of a server. */
+  connectBackoff?: Partial<BackoffOptions>;
   /** Replaces how transports are opened (in-memory servers in unit tests). */
   transportFactory?: TransportFactory;
   now?: () => number;
@@ -65,6 +72,8 @@ export class McpClientPool {
           transportFactory: options.transportFactory,
           now: this.now,
           onEvent: options.onEvent,
+          connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+          backoff: { ...DEFAULT_CONNECT_BACKOFF, ...options.connectBackoff },
         }),
       );
     }
@@ -81,8 +90,8 @@ export class McpClientPool {
     return conn;
   }
 
-  listTools(server: string, fresh = false): Promise<Tool[]> {
-    return this.connection(server).listTools(fresh);
+  listTools(server: string, fresh = false, o: WaitOptions = {}): Promise<Tool[]> {
+    return this.connection(server).listTools(fresh, o);
   }
 
   async callTool(
@@ -123,7 +132,10 @@ export class McpClientPool {
     });
   }
 
-  /** Closes every session (stdio servers get their stdin closed, then SIGTERM). Idempotent. */
+  /**
+   * Closes every session (stdio servers get their stdin closed, then SIGTERM, then SIGKILL, to
+   * their whole process group) and abandons connects in progress. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

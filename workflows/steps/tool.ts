@@ -67,6 +67,8 @@ export type McpFailureType =
   | 'McpUnknownServer'
   | 'McpInvalidArguments'
   | 'McpTransportError'
+  | 'McpAuthError'
+  | 'McpConnectBackoff'
   | 'McpProtocolError'
   | 'McpServerError';
 
@@ -110,6 +112,10 @@ export interface CatalogueOptions {
   retry?: RetryPolicy;
   /** Activity summary shown in the Web UI. */
   summary?: string;
+  /** The listing's start-to-close timeout (default and most: 1 minute); connecting counts in it. */
+  startToCloseTimeoutMs?: number;
+  /** Set: the listing heartbeats, so a cancelled step stops it while a server is still connecting. */
+  heartbeatTimeoutMs?: number;
 }
 
 /**
@@ -121,7 +127,8 @@ export function runCatalogue(server: string, opts: CatalogueOptions = {}): Promi
   const known = catalogues.get(server);
   if (known && !opts.refresh) return known;
   const { mcpListTools } = proxyActivities<McpToolActivities>({
-    startToCloseTimeout: '1m',
+    startToCloseTimeout: Math.min(opts.startToCloseTimeoutMs ?? 60_000, 60_000),
+    ...(opts.heartbeatTimeoutMs ? { heartbeatTimeout: opts.heartbeatTimeoutMs } : {}),
     retry: opts.retry ?? toRetryPolicy(DEFAULT_TOOL_RETRY),
     summary: opts.summary ?? `tools of ${server}`,
   });
@@ -180,15 +187,22 @@ export const toolKind: StepKind<ToolStep> = {
     const server = step.tool.slice(0, dot);
     const tool = step.tool.slice(dot + 1);
     const retry = toRetryPolicy(step.retry ?? DEFAULT_TOOL_RETRY);
+    const startToCloseTimeoutMs = durationToMs(step.startToCloseTimeout ?? DEFAULT_TOOL_TIMEOUT);
+    const heartbeatTimeoutMs = durationToMs(step.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT);
     const { mcpCallTool } = proxyActivities<McpToolActivities>({
-      startToCloseTimeout: durationToMs(step.startToCloseTimeout ?? DEFAULT_TOOL_TIMEOUT),
-      heartbeatTimeout: durationToMs(step.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
+      startToCloseTimeout: startToCloseTimeoutMs,
+      heartbeatTimeout: heartbeatTimeoutMs,
       retry,
       summary: ctx.path,
       // The run reports the step cancelled only once the MCP request was cancelled too.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     });
-    const descriptor = await describeTool(server, tool, { retry, summary: `${ctx.path}: tools of ${server}` });
+    const descriptor = await describeTool(server, tool, {
+      retry,
+      summary: `${ctx.path}: tools of ${server}`,
+      startToCloseTimeoutMs,
+      heartbeatTimeoutMs,
+    });
     const args = checkArguments(step.tool, ctx.resolve(step.args ?? {}), descriptor);
     return mcpCallTool({ server, tool, arguments: args });
   },

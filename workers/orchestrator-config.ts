@@ -5,6 +5,7 @@ import { durationToMs } from '../workflows/spec/duration';
 import { loadMcpConfig } from '../activities/mcp/config/load';
 import type { McpConfig } from '../activities/mcp/config/types';
 import { loadLlmConfig, type LoadedLlmConfig } from '../activities/llm/config/load';
+import { parseAllowEntry } from '../activities/outbound/allow-list';
 import { parseConfig } from './config-errors';
 
 /** The worker's MCP client pool: servers from the layered `.mcp.json`, and how the pool treats them. */
@@ -14,6 +15,10 @@ export interface McpWorkerConfig {
   maxConcurrencyPerServer: number;
   /** Where images and binary resources returned by tools are stored (step outputs carry file:// references). */
   blobDir: string;
+  /** Longest connect (spawn + initialize) to a server, however long the caller would wait. */
+  connectTimeoutMs?: number;
+  /** Longest wait between connects after repeated failures. */
+  connectBackoffMaxMs?: number;
 }
 
 export interface OrchestratorWorkerConfig {
@@ -23,6 +28,8 @@ export interface OrchestratorWorkerConfig {
   maxCachedWorkflows: number;
   shutdownGraceTimeMs: number;
   httpAllowedHosts: string[];
+  /** Largest response body the `http` activity reads, in bytes. */
+  httpMaxResponseBytes?: number;
   /** Modules whose exported `activities` object (or `createActivities()`) is registered too. */
   activityModules: string[];
   /** A workflow bundle built ahead of time (bundleWorkflowCode); bundled at start-up when absent. */
@@ -31,6 +38,8 @@ export interface OrchestratorWorkerConfig {
   mcp?: McpWorkerConfig;
   /** Models and providers from LLM_MODELS_FILE / LLM_MODELS_JSON, API keys from the environment. */
   llm?: LoadedLlmConfig;
+  /** Where big step outputs wait between executions (BLOB_STORE_DIR); a shared volume across hosts. */
+  blobStoreDir?: string;
 }
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -49,7 +58,16 @@ const schema = z.object({
   ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt(40),
   ORCHESTRATOR_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(1000),
   ORCHESTRATOR_SHUTDOWN_GRACE: durationSchema.default('30s'),
-  HTTP_ALLOWED_HOSTS: list,
+  HTTP_ALLOWED_HOSTS: list.superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      try {
+        parseAllowEntry(entry);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }
+  }),
+  HTTP_MAX_RESPONSE_BYTES: positiveInt(1024 * 1024),
   ORCHESTRATOR_ACTIVITY_MODULES: list,
   ORCHESTRATOR_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** A directory holding `.mcp.json` (and its layers) or a base file; default: the working directory. */
@@ -59,6 +77,9 @@ const schema = z.object({
   MCP_TOOL_CACHE_TTL: durationSchema.default('5m'),
   MCP_MAX_CONCURRENCY_PER_SERVER: positiveInt(16),
   MCP_BLOB_DIR: z.string().min(1).default('.data/mcp-blobs'),
+  BLOB_STORE_DIR: z.string().min(1).default('.data/blobs'),
+  MCP_CONNECT_TIMEOUT: durationSchema.default('30s'),
+  MCP_CONNECT_BACKOFF_MAX: durationSchema.default('30s'),
 });
 
 export function loadOrchestratorWorkerConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorWorkerConfig {
@@ -69,6 +90,7 @@ export function loadOrchestratorWorkerConfig(env: NodeJS.ProcessEnv = process.en
     maxCachedWorkflows: c.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
     shutdownGraceTimeMs: durationToMs(c.ORCHESTRATOR_SHUTDOWN_GRACE),
     httpAllowedHosts: c.HTTP_ALLOWED_HOSTS,
+    httpMaxResponseBytes: c.HTTP_MAX_RESPONSE_BYTES,
     activityModules: c.ORCHESTRATOR_ACTIVITY_MODULES.map((m) => path.resolve(m)),
     workflowBundlePath: c.ORCHESTRATOR_WORKFLOW_BUNDLE && path.resolve(c.ORCHESTRATOR_WORKFLOW_BUNDLE),
     mcp: {
@@ -84,7 +106,10 @@ export function loadOrchestratorWorkerConfig(env: NodeJS.ProcessEnv = process.en
       toolCacheTtlMs: durationToMs(c.MCP_TOOL_CACHE_TTL),
       maxConcurrencyPerServer: c.MCP_MAX_CONCURRENCY_PER_SERVER,
       blobDir: path.resolve(c.MCP_BLOB_DIR),
+      connectTimeoutMs: durationToMs(c.MCP_CONNECT_TIMEOUT),
+      connectBackoffMaxMs: durationToMs(c.MCP_CONNECT_BACKOFF_MAX),
     },
     llm: loadLlmConfig(env),
+    blobStoreDir: path.resolve(c.BLOB_STORE_DIR),
   };
 }

@@ -6,8 +6,11 @@
  */
 import { Context } from '@temporalio/activity';
 import {
+  addUsage,
+  asUsage,
   ZERO_USAGE,
   type LlmActivities,
+  type LlmHeartbeat,
   type LlmMessage,
   type LlmRequest,
   type LlmResponse,
@@ -30,12 +33,6 @@ export interface LlmActivityDeps {
 }
 
 export const DEFAULT_MAX_REPAIRS = 2;
-
-/** Heartbeat details: what this attempt learnt about the keys, for the next attempt wherever it runs. */
-interface KeyState {
-  provider: string;
-  limitedUntil: number[];
-}
 
 /** Priced from the summed tokens, so repairs do not add rounding error. */
 function withReply(model: LlmModelConfig, usage: Usage, reply: ProviderReply): Usage {
@@ -71,7 +68,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
         'LlmUnknownModel',
         known.length
           ? `unknown model "${name}" (${config.source} defines: ${known.join(', ')})`
-          : `unknown model "${name}": no models are configured on this worker (set LLM_MODELS_FILE, see docs/llm.md)`,
+          : `unknown model "${name}": no models are configured on this worker (set LLM_MODELS_FILE; see the README, "Models, agents and the built-in orchestrations")`,
         { nonRetryable: true },
       );
     }
@@ -89,13 +86,21 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       const ctx = Context.current();
       const { model, provider } = modelOf(request.model);
       const ring = ringOf(provider);
-      const carried = ctx.info.heartbeatDetails as KeyState | undefined;
+      const carried = ctx.info.heartbeatDetails as Partial<LlmHeartbeat> | undefined;
       if (carried?.provider === provider.name && Array.isArray(carried.limitedUntil)) ring.merge(carried.limitedUntil);
-      const beat = () => ctx.heartbeat({ provider: provider.name, limitedUntil: ring.snapshot() } satisfies KeyState);
+      // What earlier attempts of this call spent; this attempt's answer or failure reports it too.
+      const spentBefore = asUsage(carried?.spent) ?? ZERO_USAGE;
+      let usage = ZERO_USAGE;
+      const spent = () => addUsage(spentBefore, usage);
+      const beat = () =>
+        ctx.heartbeat({
+          provider: provider.name,
+          limitedUntil: ring.snapshot(),
+          spent: spent(),
+        } satisfies LlmHeartbeat);
       beat();
       const timer = setInterval(beat, heartbeatEveryMs(ctx.info.heartbeatTimeoutMs));
       const deadline = now() + (ctx.info.startToCloseTimeoutMs || 600_000);
-      let usage = ZERO_USAGE;
       let where = `${provider.name}/${model.model}`;
 
       const callOnce = async (messages: LlmMessage[]): Promise<{ reply: ProviderReply; keyIndex: number }> => {
@@ -106,7 +111,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
             throw llmFailure(
               'LlmRateLimited',
               `${provider.name}/${model.model}: every key is rate limited (${Math.max(1, provider.keys.length)} tried); retrying in ${waitMs} ms`,
-              { nonRetryable: false, usage, nextRetryDelayMs: waitMs, details: { retryAfterMs: waitMs } },
+              { nonRetryable: false, usage: spent(), nextRetryDelayMs: waitMs, details: { retryAfterMs: waitMs } },
             );
           }
           where = `${provider.name}/${model.model} (${keyName(provider, index)})`;
@@ -145,6 +150,8 @@ export function createLlmActivities(deps: LlmActivityDeps) {
         for (let repairs = 0; ; repairs++) {
           const { reply, keyIndex } = await callOnce(messages);
           usage = withReply(model, usage, reply);
+          // At once, so a worker lost before this attempt ends still leaves the spend on record.
+          beat();
           const response = (object?: unknown): LlmResponse => ({
             model: model.name,
             provider: provider.name,
@@ -153,7 +160,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
             ...(object !== undefined && { object }),
             toolCalls: reply.toolCalls,
             finishReason: reply.finishReason,
-            usage,
+            usage: spent(),
             repairs,
             keyIndex,
           });
@@ -165,7 +172,11 @@ export function createLlmActivities(deps: LlmActivityDeps) {
             throw llmFailure(
               'LlmInvalidOutput',
               `${model.name}: the reply still does not match the schema after ${repairs} repair(s): ${check.errors.join('; ')}`,
-              { nonRetryable: true, usage, details: { errors: check.errors, output: check.raw.slice(0, 2000) } },
+              {
+                nonRetryable: true,
+                usage: spent(),
+                details: { errors: check.errors, output: check.raw.slice(0, 2000) },
+              },
             );
           }
           messages = [
@@ -176,7 +187,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
         }
       } catch (err) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        throw toLlmFailure(err, where, usage);
+        throw toLlmFailure(err, where, spent());
       } finally {
         clearInterval(timer);
       }

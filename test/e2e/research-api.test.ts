@@ -79,7 +79,7 @@ test('one curl starts examples/research.spec.yaml; GET /workflows/:id shows the 
     body,
   ]);
   const started = JSON.parse(stdout) as StartRunResponse;
-  assert.equal(started.workflowId, `research-${runId}`);
+  assert.equal(started.workflowId, `research:${runId}`);
   assert.equal(started.created, true);
 
   const detail = await waitFor(

@@ -13,6 +13,7 @@ import { createTestEnv } from '../helpers/temporal';
 import { startLlmWorker, type LlmWorker } from '../fixtures/llm/harness';
 import { inOrder, StandInModelServer } from '../fixtures/llm/model-server';
 import { failureChain } from '../helpers/failures';
+import { RUN_BUDGET_APPROVAL } from '../../workflows/llm/ledger';
 
 let env: TestWorkflowEnvironment;
 let server: StandInModelServer;
@@ -159,7 +160,7 @@ describe('llm steps', () => {
 
     const first = await waitFor('the budget approval', async () => {
       const p = await handle.query(progressQuery);
-      return p.pendingApprovals.find((a) => a.stepId === 'budget') ? p : undefined;
+      return p.pendingApprovals.find((a) => a.stepId === RUN_BUDGET_APPROVAL) ? p : undefined;
     });
     assert.equal(server.exchanges.length, 2, 'no call is made past the budget');
     assert.equal(first.phase, 'waiting_approval');
@@ -168,14 +169,16 @@ describe('llm steps', () => {
       /Run budget reached: spent 200 tokens .* of 150 tokens\. Approve to raise it to 300 tokens/,
     );
     assert.equal(first.steps.three?.status, 'waiting');
-    await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'budget', decision: 'approve', by: 'finance' }] });
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ stepId: RUN_BUDGET_APPROVAL, decision: 'approve', by: 'finance' }],
+    });
 
     await waitFor('the second budget approval', async () => {
       const p = await handle.query(progressQuery);
       return p.pendingApprovals.length && server.exchanges.length === 3 ? p : undefined;
     });
     await handle.executeUpdate(approveUpdate, {
-      args: [{ stepId: 'budget', decision: 'reject', by: 'finance', comment: 'enough' }],
+      args: [{ stepId: RUN_BUDGET_APPROVAL, decision: 'reject', by: 'finance', comment: 'enough' }],
     });
     await assert.rejects(handle.result(), (err) => {
       assert.match(

@@ -243,6 +243,35 @@ describe('structured output', () => {
   });
 });
 
+describe('spend across attempts', () => {
+  const spent = { inputTokens: 100, outputTokens: 10, costUsd: 0.00012, calls: 1 };
+
+  test("an attempt's answer includes what earlier attempts spent (heartbeat details)", async () => {
+    server.script = inOrder({ text: 'ok', usage: { input: 20, output: 5 } });
+    const reply = await call(activities(['k']), ask(), {
+      heartbeatDetails: { provider: 'standin', limitedUntil: [0], spent },
+    });
+    assert.deepEqual(reply.usage, { inputTokens: 120, outputTokens: 15, costUsd: 0.00012 + 30 / 1e6, calls: 2 });
+  });
+
+  test('a retryable failure after a reply heartbeats and reports the spend, earlier attempts included', async () => {
+    server.script = inOrder({ text: 'not json', usage: { input: 20, output: 5 } }, { status: 500 });
+    const env = new MockActivityEnvironment(
+      { heartbeatTimeoutMs: 2000, startToCloseTimeoutMs: 30_000, heartbeatDetails: { provider: 'standin', spent } },
+      { logger: quiet },
+    );
+    const beats: Array<{ spent?: { calls: number } }> = [];
+    env.on('heartbeat', (d: { spent?: { calls: number } }) => beats.push(d));
+    const schema = { type: 'object', required: ['ok'] };
+    const failure = await failureOf(env.run(activities(['k']).llmChat, ask('default', { schema: { schema } })));
+    assert.equal(failure.type, 'LlmServerError');
+    assert.equal(failure.nonRetryable, false);
+    const expected = { inputTokens: 120, outputTokens: 15, costUsd: 0.00012 + 30 / 1e6, calls: 2 };
+    assert.deepEqual((failure.details?.[0] as { usage: unknown }).usage, expected);
+    assert.deepEqual(beats.at(-1)?.spent, expected, 'the next attempt (or a timeout) learns it from the heartbeat');
+  });
+});
+
 describe('cancellation', () => {
   test('cancelling the activity aborts the HTTP request', async () => {
     server.script = () => ({ hang: true });

@@ -95,6 +95,17 @@ export interface LlmFailureDetails {
   [k: string]: unknown;
 }
 
+/**
+ * The activity's heartbeat details, carried from one attempt to the next: what it learnt about the
+ * provider's keys, and the usage of every attempt so far — a retried call charges what the failed
+ * attempts spent, and a timed-out call's failure still carries it (`lastHeartbeatDetails`).
+ */
+export interface LlmHeartbeat {
+  provider: string;
+  limitedUntil: number[];
+  spent?: Usage;
+}
+
 export interface LlmActivities {
   llmChat(request: LlmRequest): Promise<LlmResponse>;
 }
@@ -112,4 +123,14 @@ export function addUsage(a: Usage, b: Usage): Usage {
 
 export function totalTokens(u: Usage): number {
   return u.inputTokens + u.outputTokens;
+}
+
+/** A Usage read from failure or heartbeat details, which the workflow cannot trust to be well formed. */
+export function asUsage(value: unknown): Usage | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const u = value as Record<string, unknown>;
+  const fields = ['inputTokens', 'outputTokens', 'costUsd', 'calls'] as const;
+  if (!fields.every((f) => typeof u[f] === 'number' && Number.isFinite(u[f]) && (u[f] as number) >= 0))
+    return undefined;
+  return { inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: u.costUsd, calls: u.calls } as Usage;
 }

@@ -6,8 +6,9 @@
  */
 import { ApplicationFailure, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { COST_USD_ATTRIBUTE, TOKENS_ATTRIBUTE } from '../shared';
+import { budgetApprovalId } from '../steps/approval';
 import type { ApprovalDecision, ApprovalRequest } from '../steps/step-kind';
-import { addUsage, totalTokens, ZERO_USAGE, type Usage } from './contract';
+import { addUsage, asUsage, totalTokens, ZERO_USAGE, type Usage } from './contract';
 
 export interface Budget {
   tokens?: number;
@@ -49,6 +50,8 @@ export interface StepLedger {
   limit(budget: Budget): void;
   /** Usage of this step and everything under it. */
   spent(): UsageTotals;
+  /** What every budget covering this step still allows, the tightest of each (a child run's budget). */
+  remaining(): Budget;
 }
 
 /** The interpreter's approval wait: `recordPath` is the step shown waiting, `approvalId` what the API approves. */
@@ -67,7 +70,24 @@ interface Scope {
 }
 
 export const RUN_SCOPE = '';
-export const RUN_BUDGET_APPROVAL = 'budget';
+export const RUN_BUDGET_APPROVAL = '~budget';
+
+/** The detail a run's failure carries with its spend. */
+export interface RunUsageDetail {
+  runUsage: UsageTotals;
+}
+
+const isZero = (u: Usage) => u.calls === 0 && u.inputTokens === 0 && u.outputTokens === 0 && u.costUsd === 0;
+
+/** What a child run spent, read from its result or from its failure's details. */
+export function childUsage(outcome: { usage?: LedgerSummary } | unknown[] | null | undefined): Usage | undefined {
+  const found = Array.isArray(outcome)
+    ? (outcome.find((d) => d !== null && typeof d === 'object' && 'runUsage' in d) as RunUsageDetail | undefined)
+        ?.runUsage
+    : outcome?.usage?.total;
+  const usage = asUsage(found);
+  return usage && !isZero(usage) ? usage : undefined;
+}
 
 const round = (usd: number) => Math.round(usd * 1e9) / 1e9;
 const withTotal = (u: Usage): UsageTotals => ({ ...u, costUsd: round(u.costUsd), totalTokens: totalTokens(u) });
@@ -121,7 +141,23 @@ export class Ledger {
       gate: () => this.gate(path),
       limit: (budget) => this.addScope(path, budget),
       spent: () => withTotal(this.spentIn(path)),
+      remaining: () => this.remaining(path),
     };
+  }
+
+  /**
+   * A run's failure with what the run spent attached (`{ runUsage }` appended to its details), so
+   * the parent of a failed child run charges it too (see `childUsage`).
+   */
+  withUsage(err: unknown): unknown {
+    if (!(err instanceof ApplicationFailure) || isZero(this.total)) return err;
+    return ApplicationFailure.create({
+      type: err.type ?? undefined,
+      message: err.message,
+      nonRetryable: err.nonRetryable ?? undefined,
+      cause: err.cause,
+      details: [...(err.details ?? []), { runUsage: withTotal(this.total) } satisfies RunUsageDetail],
+    });
   }
 
   summary(): LedgerSummary {
@@ -169,6 +205,23 @@ export class Ledger {
     this.opts.onCharge?.(path, withTotal(step));
   }
 
+  private remaining(path: string): Budget {
+    let tokens: number | undefined;
+    let usd: number | undefined;
+    for (const scope of this.scopes.values()) {
+      if (!isUnder(path, scope.path)) continue;
+      const spent = this.spentIn(scope.path);
+      if (scope.limit.tokens !== undefined)
+        tokens = Math.min(tokens ?? Infinity, Math.max(0, scope.limit.tokens - totalTokens(spent)));
+      if (scope.limit.usd !== undefined) {
+        const left = scope.limit.usd - spent.costUsd;
+        // Rounded for display, but never to 0 while something is left (0 would ask for approval at once).
+        usd = Math.min(usd ?? Infinity, left > 0 ? Math.max(round(left), 1e-9) : 0);
+      }
+    }
+    return { ...(tokens !== undefined && { tokens }), ...(usd !== undefined && { usd }) };
+  }
+
   private spentIn(scope: string): Usage {
     if (scope === RUN_SCOPE) return this.total;
     let sum = ZERO_USAGE;
@@ -205,7 +258,7 @@ export class Ledger {
           `Approve to raise it to ${describeBudget(raised)}, reject to stop.`,
         onTimeout: 'reject',
       },
-      scope.path === RUN_SCOPE ? RUN_BUDGET_APPROVAL : `${scope.path}.budget`,
+      budgetApprovalId(scope.path),
     );
     if (decision.decision === 'approve') scope.limit = raised;
     else scope.stopped = decision;

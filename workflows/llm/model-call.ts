@@ -1,12 +1,27 @@
 /**
  * One model call from a workflow: pass the budget gates, run the `llmChat` activity (its result is
- * the history's record of the call), charge the ledger — also for tokens a failed call spent.
+ * the history's record of the call), charge the ledger — also for tokens a failed call spent. The
+ * activity sums its attempts (heartbeat details), so its answer or final failure carries what every
+ * attempt spent, retried ones included.
  */
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import { toRetryPolicy, type RetrySpec } from '../spec/common';
 import { durationToMs, type Duration } from '../spec/duration';
 import type { StepLedger } from './ledger';
-import type { LlmActivities, LlmFailureDetails, LlmRequest, LlmResponse, Usage } from './contract';
+import {
+  asUsage,
+  type LlmActivities,
+  type LlmHeartbeat,
+  type LlmRequest,
+  type LlmResponse,
+  type Usage,
+} from './contract';
 
 export interface ModelCallOptions {
   /** Longest one call may take, all repairs included (startToCloseTimeout). */
@@ -26,10 +41,12 @@ export const DEFAULT_LLM_RETRY: RetrySpec = {
   maxInterval: '1m',
 };
 
-function spentBy(err: unknown): Usage | undefined {
+/** What a failed call spent: in the failure's details, or in the last heartbeat of a timed-out attempt. */
+export function spentBy(err: unknown): Usage | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (!(cause instanceof ApplicationFailure)) return undefined;
-  return (cause.details?.[0] as LlmFailureDetails | undefined)?.usage;
+  if (cause instanceof ApplicationFailure) return asUsage((cause.details?.[0] as { usage?: unknown } | null)?.usage);
+  if (cause instanceof TimeoutFailure) return asUsage((cause.lastHeartbeatDetails as Partial<LlmHeartbeat>)?.spent);
+  return undefined;
 }
 
 export async function callModel(
@@ -52,7 +69,7 @@ export async function callModel(
     return response;
   } catch (err) {
     const spent = spentBy(err);
-    if (spent) ledger.charge(spent);
+    if (spent && spent.calls > 0) ledger.charge(spent);
     throw err;
   }
 }

@@ -1,10 +1,14 @@
 import { z } from 'zod';
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, patched, proxyActivities } from '@temporalio/workflow';
 import { durationSchema, retrySchema, stepIdSchema, toRetryPolicy, type RetrySpec } from '../spec/common';
 import { durationToMs, type Duration } from '../spec/duration';
 import type { BaseStep, StepKind } from './step-kind';
 
-/** Calls a named activity from the worker's registry (built-in `http`, or ones a deployment adds). */
+/**
+ * Calls a named activity from the worker's spec registry: the built-in `http`, or ones a
+ * deployment adds (ORCHESTRATOR_ACTIVITY_MODULES). Only those are reachable: the worker registers
+ * them as `spec.<name>`, and the step schedules that name.
+ */
 export interface ActivityStep extends BaseStep {
   kind: 'activity';
   activity: string;
@@ -15,6 +19,44 @@ export interface ActivityStep extends BaseStep {
   retry?: RetrySpec;
 }
 
+/** The worker registers spec activities under this prefix; no internal activity carries it. */
+export const SPEC_ACTIVITY_PREFIX = 'spec.';
+/** Spec activities every orchestrator worker has. */
+export const BUILT_IN_SPEC_ACTIVITIES = ['http'] as const;
+export type BuiltInSpecActivity = (typeof BUILT_IN_SPEC_ACTIVITIES)[number];
+/** What the workflows call themselves (checked against the worker's registry by the compiler). */
+export const INTERNAL_ACTIVITY_NAMES = ['llmChat', 'mcpListTools', 'mcpCallTool', 'mcpInventory'] as const;
+export type InternalActivityName = (typeof INTERNAL_ACTIVITY_NAMES)[number];
+/** The failure type of a step naming an activity the worker does not offer to specs. */
+export const UNKNOWN_ACTIVITY = 'UnknownActivity';
+
+/** Attempts of an activity step whose `retry` does not say (Temporal's own default is unlimited). */
+export const DEFAULT_ACTIVITY_MAX_ATTEMPTS = 3;
+/**
+ * Runs before it scheduled the spec's name as it was (any registered activity, `llmChat`
+ * included) with unlimited retries. Recorded histories without this marker replay the old way.
+ */
+export const SPEC_ACTIVITY_PATCH = 'spec-activity-registry';
+
+const activityName = z
+  .string()
+  .regex(/^[A-Za-z][\w.-]*$/, 'activity name must be an identifier such as http')
+  .superRefine((name, check) => {
+    if ((INTERNAL_ACTIVITY_NAMES as readonly string[]).includes(name)) {
+      check.addIssue({
+        code: 'custom',
+        message:
+          `"${name}" is internal to the orchestrator and cannot be called from a spec ` +
+          `(use the llm, agent or tool step kinds; spec activities: ${BUILT_IN_SPEC_ACTIVITIES.join(', ')} and those the deployment registers)`,
+      });
+    } else if (name.startsWith(SPEC_ACTIVITY_PREFIX)) {
+      check.addIssue({
+        code: 'custom',
+        message: `name the activity without the "${SPEC_ACTIVITY_PREFIX}" prefix, e.g. "${name.slice(SPEC_ACTIVITY_PREFIX.length)}"`,
+      });
+    }
+  });
+
 export const activityKind: StepKind<ActivityStep> = {
   kind: 'activity',
   schema: () =>
@@ -22,7 +64,7 @@ export const activityKind: StepKind<ActivityStep> = {
       id: stepIdSchema,
       kind: z.literal('activity'),
       name: z.string().optional(),
-      activity: z.string().regex(/^[A-Za-z][\w.-]*$/, 'activity name must be an identifier such as http'),
+      activity: activityName,
       args: z.unknown().optional(),
       startToCloseTimeout: durationSchema.optional(),
       scheduleToCloseTimeout: durationSchema.optional(),
@@ -31,11 +73,12 @@ export const activityKind: StepKind<ActivityStep> = {
     }),
   async run(step, ctx) {
     const ms = (d: Duration | undefined) => (d === undefined ? undefined : durationToMs(d));
+    const registry = patched(SPEC_ACTIVITY_PATCH);
     const activities = proxyActivities<Record<string, (args: unknown) => Promise<unknown>>>({
       startToCloseTimeout: ms(step.startToCloseTimeout) ?? 60_000,
       scheduleToCloseTimeout: ms(step.scheduleToCloseTimeout),
       heartbeatTimeout: ms(step.heartbeatTimeout),
-      retry: toRetryPolicy(step.retry),
+      retry: toRetryPolicy(registry ? { maxAttempts: DEFAULT_ACTIVITY_MAX_ATTEMPTS, ...step.retry } : step.retry),
       summary: ctx.path,
       // An activity that heartbeats can confirm it stopped; wait for that before the run reports cancelled.
       cancellationType:
@@ -43,7 +86,10 @@ export const activityKind: StepKind<ActivityStep> = {
           ? ActivityCancellationType.TRY_CANCEL
           : ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     });
-    const fn = activities[step.activity] as (args: unknown) => Promise<unknown>;
+    // An unknown name fails non-retryably on the worker (its fallback activity names it).
+    const fn = activities[registry ? `${SPEC_ACTIVITY_PREFIX}${step.activity}` : step.activity] as (
+      args: unknown,
+    ) => Promise<unknown>;
     return fn(ctx.resolve(step.args ?? {}));
   },
 };

@@ -41,6 +41,18 @@ export interface DevServer {
 }
 
 const STOP_GRACE_MS = 10_000;
+
+/**
+ * Dynamic config of the dev server. Worker Versioning (worker deployments, pinned and
+ * auto-upgrade runs, set-current-version) needs none on server 1.29: it is on by default there.
+ * These only make a version that no open run is pinned to show as "drained" seconds after its
+ * last pinned run closes (by default the server looks every 3 minutes, after a 3-minute grace),
+ * so the README's upgrade walkthrough can be watched.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
+  'matching.wv.VersionDrainageStatusRefreshInterval': '5s',
+  'matching.wv.VersionDrainageStatusVisibilityGracePeriod': '5s',
+};
 const TAIL_LINES = 40;
 
 export function freePort(): Promise<number> {
@@ -95,6 +107,9 @@ export function devServerArgs(o: {
     for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES))
       args.push('--search-attribute', `${name}=${type}`);
   }
+  // KEY=JSON: string values need their quotes.
+  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   if (o.uiPort === false) args.push('--headless');
   else args.push('--ui-port', String(o.uiPort));
   return args;

@@ -11,6 +11,7 @@ import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { ConfigError, parseConfig } from '../workers/config-errors';
 import { loadDevicesConfig } from '../workers/device-config';
+import { loadWorkerVersioningConfig } from '../workers/versioning-config';
 import { ensureTemporalCli } from './cli';
 import { loadTemporalConfig, type TemporalConfig } from './config';
 import { startDevServer, type DevServer } from './dev-server';
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
   // Bad settings stop us before anything is started.
   const config = loadTemporalConfig();
   const startEnv = parseConfig(envSchema, process.env, 'environment');
+  loadWorkerVersioningConfig();
   const children: Managed[] = [];
   // eslint-disable-next-line prefer-const -- the signal handlers read it before it is set
   let temporal: Temporal | undefined;
@@ -169,6 +171,9 @@ async function main(): Promise<void> {
     ...(temporal.uiUrl ? { TEMPORAL_UI_URL: temporal.uiUrl } : {}),
     // The examples folder's .mcp.json serves the README's MCP example unless you point elsewhere.
     MCP_CONFIG: process.env.MCP_CONFIG ?? 'examples',
+    // Our own dev server sees one worker generation at a time: the one started now replaces the
+    // last, so it becomes current. On a shared server (TEMPORAL_ADDRESS) only a first version is.
+    WORKER_PROMOTE: process.env.WORKER_PROMOTE ?? (temporal.server ? 'always' : 'first'),
   };
   // Device and build workers only where the operator configured boards and build workspaces.
   const devices = process.env.DEVICES_CONFIG ? loadDevicesConfig(process.env.DEVICES_CONFIG).devices : [];

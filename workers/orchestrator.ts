@@ -1,17 +1,28 @@
 /**
  * Entry of the orchestrator worker process: validates config, connects, runs workflows and the
- * generic activities until SIGINT/SIGTERM, then drains (Worker handles the signals).
+ * generic activities until SIGINT/SIGTERM, then drains (Worker handles the signals). It is a
+ * version of a worker deployment unless WORKER_VERSIONING=off (README, "Upgrade the workers").
  */
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { describeModels } from './describe-models';
 import { loadOrchestratorWorkerConfig } from './orchestrator-config';
 import { createOrchestratorWorker } from './orchestrator-worker';
 import { runWorkerProcess } from './run-worker-process';
+import { loadWorkerVersioningConfig } from './versioning-config';
 
-runWorkerProcess('orchestrator worker', loadOrchestratorWorkerConfig, async (connection, temporal, config) => {
+const loadConfig = () => ({ ...loadOrchestratorWorkerConfig(), versioning: loadWorkerVersioningConfig() });
+
+runWorkerProcess('orchestrator worker', loadConfig, async (connection, temporal, config) => {
   for (const warning of config.llm?.warnings ?? []) console.warn(`orchestrator worker: ${warning}`);
   await ensureSearchAttributes(connection, temporal.namespace);
-  const worker = await createOrchestratorWorker({ connection, temporal, config });
+  const worker = await createOrchestratorWorker({ connection, temporal, config, versioning: config.versioning });
   console.log(`orchestrator worker: ${describeModels(config.llm?.config)}`);
-  return { worker, banner: `task queue "${temporal.taskQueue}" on ${temporal.address} (${temporal.namespace})` };
+  const version = worker.options.workerDeploymentOptions?.version;
+  const versioning = version
+    ? `worker deployment "${version.deploymentName}", build id "${version.buildId}"`
+    : 'unversioned (WORKER_VERSIONING=off)';
+  return {
+    worker,
+    banner: `task queue "${temporal.taskQueue}" on ${temporal.address} (${temporal.namespace}), ${versioning}`,
+  };
 });

@@ -1,0 +1,78 @@
+/**
+ * What a versioned orchestrator worker adds to Worker.create: the workflow bundle it hashes for
+ * its build id, its deployment options, and a plugin that promotes its version once it polls.
+ */
+import { readFile } from 'node:fs/promises';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import {
+  bundleWorkflowCode,
+  Runtime,
+  type NativeConnection,
+  type WorkerDeploymentOptions,
+  type WorkerPlugin,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
+import { promoteOnStart } from '../temporal/worker-deployments';
+import { defaultBuildId, type PromotePolicy, type WorkerVersioningConfig } from './versioning-config';
+
+export interface VersionedWorker {
+  version: WorkerDeploymentVersion;
+  workflowBundle: WorkflowBundleOption;
+  workerDeploymentOptions: WorkerDeploymentOptions;
+  plugin: WorkerPlugin;
+}
+
+async function bundleCode(bundle: WorkflowBundleOption | undefined, workflowsPath: string): Promise<string> {
+  if (!bundle) return (await bundleWorkflowCode({ workflowsPath })).code;
+  if ('code' in bundle) return bundle.code;
+  return readFile(bundle.codePath, 'utf8');
+}
+
+/**
+ * Workflow types say how they move between versions (workflows/versioning.ts). This default
+ * covers a run begun on an unversioned worker, which carries no declaration: most types move.
+ */
+const DEFAULT_BEHAVIOR = 'AUTO_UPGRADE';
+
+export async function prepareVersionedWorker(
+  config: Extract<WorkerVersioningConfig, { enabled: true }>,
+  o: { bundle?: WorkflowBundleOption; workflowsPath: string; connection: NativeConnection; namespace: string },
+): Promise<VersionedWorker> {
+  const code = await bundleCode(o.bundle, o.workflowsPath);
+  const version = { deploymentName: config.deploymentName, buildId: config.buildId ?? defaultBuildId(code) };
+  return {
+    version,
+    workflowBundle: { code },
+    workerDeploymentOptions: { version, useWorkerVersioning: true, defaultVersioningBehavior: DEFAULT_BEHAVIOR },
+    plugin: promoteOnStartPlugin(o.connection, o.namespace, version, config.promote),
+  };
+}
+
+function promoteOnStartPlugin(
+  connection: NativeConnection,
+  namespace: string,
+  version: WorkerDeploymentVersion,
+  policy: PromotePolicy,
+): WorkerPlugin {
+  return {
+    name: 'promote-worker-version',
+    async runWorker(worker, next) {
+      const stopped = new AbortController();
+      const log = Runtime.instance().logger;
+      const promoting = promoteOnStart(connection, namespace, version, {
+        policy,
+        signal: stopped.signal,
+        log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      }).catch((err: unknown) => {
+        // The worker still serves the version; an operator can promote it by hand.
+        log.error(`could not promote worker deployment version: ${(err as Error).message}`);
+      });
+      try {
+        await next(worker);
+      } finally {
+        stopped.abort();
+        await promoting;
+      }
+    },
+  };
+}

@@ -1,11 +1,16 @@
 import 'reflect-metadata';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../temporal/config';
+import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../workflows/spec/schema';
 import { AppModule } from './app.module';
-import { DEFAULT_EXAMPLES_DIR, DEFAULT_SPEC_STORE_DIR } from './config';
-import { setupOpenApi } from './openapi/setup-openapi';
+import { DEFAULT_BODY_LIMIT, DEFAULT_EXAMPLES_DIR, DEFAULT_SPEC_STORE_DIR } from './config';
+import { bodyParserErrorToHttp, isBodyParserError } from './http/body-errors';
+import { ApiExpressAdapter } from './http/express-adapter';
+import { methodNotAllowed, routesOf } from './http/method-not-allowed';
+import { buildOpenApiDocument, DOCS_PATHS, setupOpenApi } from './openapi/setup-openapi';
 import { ApiExceptionFilter } from './temporal/api-exception.filter';
 
 export interface CreateAppOptions {
@@ -17,6 +22,10 @@ export interface CreateAppOptions {
   devicesFile?: string;
   /** Example specs registered at start-up; default `<repo>/examples`, null for none. */
   examplesDir?: string | null;
+  /** Largest JSON body in bytes (413 beyond); default 10 MiB. */
+  bodyLimit?: number;
+  /** Size limits of submitted specs; default DEFAULT_SPEC_LIMITS. */
+  specLimits?: SpecLimits;
   /** Port to listen on; 0 picks a free one (see app.getUrl()). Default 3000. */
   port?: number;
   host?: string;
@@ -25,19 +34,39 @@ export interface CreateAppOptions {
 
 /** Builds the Nest application and starts listening; close it with app.close(). */
 export async function createApp(opts: CreateAppOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(
+  const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({
       temporal: opts.temporal,
       client: opts.client,
       specStoreDir: opts.specStoreDir ?? DEFAULT_SPEC_STORE_DIR,
       devicesFile: opts.devicesFile,
       examplesDir: opts.examplesDir === undefined ? DEFAULT_EXAMPLES_DIR : opts.examplesDir,
+      specLimits: opts.specLimits ?? DEFAULT_SPEC_LIMITS,
     }),
-    { logger: opts.logger, abortOnError: false },
+    new ApiExpressAdapter(),
+    // Our own JSON parser below, with our limit; no form parser: every body is JSON.
+    { logger: opts.logger, abortOnError: false, bodyParser: false },
   );
   app.enableShutdownHooks();
+  app.disable('x-powered-by');
   app.useGlobalFilters(new ApiExceptionFilter());
-  setupOpenApi(app);
+
+  // Order matters: express runs these before the routes Nest registers when it initialises.
+  const document = buildOpenApiDocument(app);
+  app.use(methodNotAllowed(routesOf(document.paths, DOCS_PATHS)));
+  app.useBodyParser('json', { limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  app.use((err: unknown, _req: unknown, res: JsonResponse, next: (err: unknown) => void) => {
+    if (!isBodyParserError(err)) return next(err);
+    const body = bodyParserErrorToHttp(err);
+    res.status(body.statusCode).json(body);
+  });
+  setupOpenApi(app, document);
+
   await app.listen(opts.port ?? 3000, opts.host ?? '127.0.0.1');
   return app;
+}
+
+interface JsonResponse {
+  status(code: number): JsonResponse;
+  json(body: unknown): void;
 }

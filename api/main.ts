@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     temporal,
     specStoreDir: api.specStoreDir,
     devicesFile: api.devicesFile,
+    bodyLimit: api.bodyLimit,
+    specLimits: api.specLimits,
     port: api.port,
     host: api.host,
   });

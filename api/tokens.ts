@@ -6,3 +6,5 @@ export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
 export const OWNS_TEMPORAL_CONNECTION = Symbol('OWNS_TEMPORAL_CONNECTION');
 export const SPEC_STORE = Symbol('SPEC_STORE');
 export const EXAMPLES_DIR = Symbol('EXAMPLES_DIR');
+/** The SpecLimits submitted specs are checked against (see workflows/spec/schema.ts). */
+export const SPEC_LIMITS = Symbol('SPEC_LIMITS');

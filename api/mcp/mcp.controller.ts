@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { schemaRef } from '../openapi/components';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequest, ApiQueryFrom, ApiTemporalFailures, schemaRef } from '../openapi/components';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe';
 import { McpInventoryService } from './mcp-inventory.service';
 import {
@@ -10,11 +10,9 @@ import {
   type McpToolsResponse,
 } from './mcp-views';
 
-const noWorker = ApiResponse({
-  status: 503,
-  description: 'No orchestrator worker polls the task queue, or Temporal is down',
-});
-const timedOut = ApiResponse({ status: 504, description: 'No worker answered in time' });
+// 502: the worker could not report; 503: no worker polls the task queue, or Temporal is down;
+// 504: no worker answered in time.
+const workerFailures = ApiTemporalFailures;
 
 @ApiTags('mcp')
 @Controller('mcp')
@@ -22,11 +20,14 @@ export class McpController {
   constructor(@Inject(McpInventoryService) private readonly inventory: McpInventoryService) {}
 
   @Get('servers')
-  @ApiOperation({ summary: "The MCP servers of an orchestrator worker's pool: status and tool count" })
-  @ApiQuery({ name: 'connect', required: false, enum: ['true', 'false'], description: 'Connect and list tools first' })
+  @ApiOperation({
+    operationId: 'listMcpServers',
+    summary: "The MCP servers of an orchestrator worker's pool: status and tool count",
+  })
+  @ApiQueryFrom(mcpServersQuerySchema)
   @ApiResponse({ status: 200, schema: schemaRef('McpServersResponse') })
-  @noWorker
-  @timedOut
+  @ApiBadRequest('Unknown or invalid query parameter')
+  @workerFailures()
   async servers(
     @Query(new ZodValidationPipe(mcpServersQuerySchema)) query: McpServersQuery,
   ): Promise<McpServersResponse> {
@@ -40,10 +41,12 @@ export class McpController {
   }
 
   @Get('tools')
-  @ApiOperation({ summary: 'Every tool of every MCP server, addressed as server.tool (connects servers not yet used)' })
+  @ApiOperation({
+    operationId: 'listMcpTools',
+    summary: 'Every tool of every MCP server, addressed as server.tool (connects servers not yet used)',
+  })
   @ApiResponse({ status: 200, schema: schemaRef('McpToolsResponse') })
-  @noWorker
-  @timedOut
+  @workerFailures()
   async tools(): Promise<McpToolsResponse> {
     const inv = await this.inventory.inventory(true);
     return { worker: { ...inv.worker, taskQueue: inv.taskQueue }, tools: inv.tools ?? [], errors: inv.errors ?? {} };

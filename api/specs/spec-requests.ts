@@ -1,15 +1,11 @@
 import { z } from 'zod';
-import { specNameSchema } from '../../workflows/spec/schema';
+import { MAX_SPEC_VERSION, specNameSchema } from '../../workflows/spec/schema';
+import { intQueryParam } from '../validation/query-params';
 
 // Also keeps route parameters such as `..` from reaching the spec store as paths.
 export { specNameSchema };
 
-const positiveIntString = z
-  .string()
-  .regex(/^[1-9]\d{0,8}$/, 'must be a positive integer')
-  .transform(Number);
-
 export const getSpecQuerySchema = z.strictObject({
-  version: positiveIntString.optional(),
+  version: intQueryParam(1, MAX_SPEC_VERSION).optional(),
 });
 export type GetSpecQuery = z.infer<typeof getSpecQuerySchema>;

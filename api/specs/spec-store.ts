@@ -8,13 +8,19 @@
  * stored is never replaced. Version numbers are assigned under an in-process lock: run one API
  * replica per store directory; several replicas need a database (or a shared volume with
  * link-capable semantics, where a lost race shows up as a retry, never as a lost version).
+ *
+ * A file that cannot be read back as the spec its name promises (edited by hand, a version past
+ * MAX_SPEC_VERSION written by older code, disk damage) is skipped and logged, never served and
+ * never allowed to fail a listing; its version number is not reused.
  */
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Logger } from '@nestjs/common';
 import type { Spec } from '../../workflows/shared';
-import { SPEC_NAME_PATTERN } from '../../workflows/spec/schema';
+import { MAX_SPEC_VERSION, SPEC_NAME_PATTERN } from '../../workflows/spec/schema';
 import { validateSpec } from '../../workflows/spec/validate';
+import { canonicalJson } from '../util/canonical-json';
 
 export interface StoredSpec {
   name: string;
@@ -41,17 +47,20 @@ export class SpecStoreError extends Error {
   }
 }
 
-const VERSION_FILE = /^v([1-9]\d*)\.json$/;
-const MAX_PUBLISH_ATTEMPTS = 5;
-
-/** JSON with object keys sorted, so equal content compares equal whatever the key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+/** Every version has been used: the spec cannot take another (HTTP 409). */
+export class SpecVersionsExhaustedError extends Error {
+  constructor(readonly specName: string) {
+    super(`spec "${specName}" has reached version ${MAX_SPEC_VERSION}, the highest; register it under a new name`);
+    this.name = 'SpecVersionsExhaustedError';
+  }
 }
+
+export interface SpecStoreLogger {
+  warn(message: string): void;
+}
+
+const VERSION_FILE = /^v([1-9][0-9]{0,15})\.json$/;
+const MAX_PUBLISH_ATTEMPTS = 5;
 
 /** Everything but `version` (JSON.stringify drops undefined). */
 function contentOf(spec: Spec): string {
@@ -60,8 +69,13 @@ function contentOf(spec: Spec): string {
 
 export class SpecStore {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Problems already logged, so a bad file is named once, not on every listing. */
+  private readonly reported = new Set<string>();
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly logger: SpecStoreLogger = new Logger('SpecStore'),
+  ) {}
 
   /**
    * Stores `spec` as a new version unless its content (everything but `version`) equals the
@@ -72,11 +86,12 @@ export class SpecStore {
     if (!SPEC_NAME_PATTERN.test(spec.name)) return Promise.reject(new Error(`invalid spec name "${spec.name}"`));
     return this.withLock(spec.name, async () => {
       for (let attempt = 0; ; attempt++) {
-        const versions = await this.versions(spec.name);
-        const latestVersion = versions.at(-1);
-        const latest = latestVersion === undefined ? undefined : await this.read(spec.name, latestVersion);
+        const latest = await this.get(spec.name);
         if (latest && contentOf(latest.spec) === contentOf(spec)) return { stored: latest, created: false };
-        const version = Math.max((latestVersion ?? 0) + 1, spec.version ?? 0);
+        // After every version file, readable or not: a number once used is never used again.
+        const highest = (await this.versions(spec.name)).at(-1) ?? 0;
+        const version = Math.max(highest + 1, spec.version ?? 0);
+        if (version > MAX_SPEC_VERSION) throw new SpecVersionsExhaustedError(spec.name);
         const stored = await this.publish(spec, version);
         if (stored) return { stored, created: true };
         // Another writer took this version number between our read and our publish.
@@ -85,26 +100,40 @@ export class SpecStore {
     });
   }
 
-  /** The given version of a spec, or its latest; undefined when there is none. */
+  /**
+   * The given version of a spec, or its latest readable one; undefined when there is none (or
+   * the file is unreadable, which is logged).
+   */
   async get(name: string, version?: number): Promise<StoredSpec | undefined> {
     if (!SPEC_NAME_PATTERN.test(name)) return undefined;
-    const wanted = version ?? (await this.versions(name)).at(-1);
-    if (wanted === undefined) return undefined;
-    return this.read(name, wanted);
+    if (version !== undefined) return this.readOrSkip(name, version);
+    const versions = await this.versions(name);
+    for (let i = versions.length - 1; i >= 0; i--) {
+      const stored = await this.readOrSkip(name, versions[i] as number);
+      if (stored) return stored;
+    }
+    return undefined;
   }
 
-  /** Version numbers of a spec, ascending; none for a name no spec can have (e.g. `../x`). */
+  /**
+   * Version numbers of a spec's files, ascending (a file may still prove unreadable); none for a
+   * name no spec can have (e.g. `../x`). Files numbered past MAX_SPEC_VERSION are skipped.
+   */
   async versions(name: string): Promise<number[]> {
     if (!SPEC_NAME_PATTERN.test(name)) return [];
     const files = await readdir(this.specDir(name)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [] as string[];
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
       throw err;
     });
-    return files
-      .map((f) => VERSION_FILE.exec(f)?.[1])
-      .filter((v): v is string => v !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
+    const versions: number[] = [];
+    for (const file of files) {
+      const digits = VERSION_FILE.exec(file)?.[1];
+      if (digits === undefined) continue;
+      const version = Number(digits);
+      if (version <= MAX_SPEC_VERSION) versions.push(version);
+      else this.reportOnce(path.join(this.specDir(name), file), `version is above ${MAX_SPEC_VERSION}`);
+    }
+    return versions.sort((a, b) => a - b);
   }
 
   /** Names of every stored spec, sorted. */
@@ -127,13 +156,32 @@ export class SpecStore {
     return path.join(this.specDir(name), `v${version}.json`);
   }
 
+  private async readOrSkip(name: string, version: number): Promise<StoredSpec | undefined> {
+    try {
+      return await this.read(name, version);
+    } catch (err) {
+      if (!(err instanceof SpecStoreError)) throw err;
+      this.reportOnce(err.file, err.message);
+      return undefined;
+    }
+  }
+
+  private reportOnce(file: string, problem: string): void {
+    const key = `${file}\n${problem}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.logger.warn(`skipping spec store file ${file}: ${problem}`);
+  }
+
   private async read(name: string, version: number): Promise<StoredSpec | undefined> {
     const file = this.fileOf(name, version);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      if (code === 'EISDIR' || code === 'EACCES') throw new SpecStoreError(file, `cannot be read (${code})`);
       throw err;
     }
     let raw: unknown;

@@ -17,15 +17,21 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<JsonResponse>();
     const { statusCode, payload } = this.toResponse(err);
+    // Every 400 has the ValidationError shape, also those Nest or Temporal raise (e.g. a bad %-escape in a path).
+    if (statusCode === 400 && payload !== null && typeof payload === 'object' && !('issues' in payload)) {
+      const { message } = payload as { message?: unknown };
+      Object.assign(payload, { issues: [{ path: '(request)', message: String(message) }] });
+    }
     res.status(statusCode).json(payload);
   }
 
   private toResponse(err: unknown): { statusCode: number; payload: unknown } {
     if (err instanceof HttpException) {
+      const statusCode = err.getStatus();
       const response = err.getResponse();
       const payload =
-        typeof response === 'string' ? { statusCode: err.getStatus(), error: err.name, message: response } : response;
-      return { statusCode: err.getStatus(), payload };
+        typeof response === 'string' ? { statusCode, error: err.name, message: response } : { ...response };
+      return { statusCode, payload };
     }
     const mapped = temporalErrorToHttp(err);
     if (mapped) {

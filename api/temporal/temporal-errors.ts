@@ -4,6 +4,7 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
+  ApplicationFailure,
   isGrpcServiceError,
   NamespaceNotFoundError,
   ServiceError,
@@ -18,6 +19,17 @@ export interface HttpErrorBody {
   error: string;
   message: string;
 }
+
+/** The 409 for a decision on a step someone already decided (the workflow's `AlreadyDecided` failure). */
+export interface DecisionConflictBody extends HttpErrorBody {
+  stepId?: string;
+  decision?: 'approve' | 'reject';
+  decidedBy?: string;
+  decidedAt?: string;
+}
+
+/** The failure type the workflow's approval validator refuses a second decision with. */
+export const ALREADY_DECIDED = 'AlreadyDecided';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -53,7 +65,8 @@ const GRPC_TO_HTTP: Partial<Record<GrpcStatus, number>> = {
   [GrpcStatus.NOT_FOUND]: 404,
   [GrpcStatus.ALREADY_EXISTS]: 409,
   [GrpcStatus.FAILED_PRECONDITION]: 409,
-  [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
+  // Temporal's rate limits protect the server, whoever called: for our client that is "try later".
+  [GrpcStatus.RESOURCE_EXHAUSTED]: 503,
 };
 
 /** A one-line description of a Temporal error, with the gRPC detail when there is one. */
@@ -75,6 +88,9 @@ export function temporalErrorToHttp(err: unknown): HttpErrorBody | undefined {
     return body(409, `run "${err.workflowId}" already exists`);
   }
   if (err instanceof WorkflowUpdateFailedError) {
+    if (err.cause instanceof ApplicationFailure && err.cause.type === ALREADY_DECIDED) {
+      return alreadyDecided(err.cause);
+    }
     // The update's validator rejected it (e.g. the step is not waiting): the run's state conflicts.
     return body(409, err.cause?.message ?? err.message);
   }
@@ -88,7 +104,22 @@ export function temporalErrorToHttp(err: unknown): HttpErrorBody | undefined {
   if (code === undefined) return err instanceof ServiceError ? body(502, err.message) : undefined;
   const status = GRPC_TO_HTTP[code] ?? 502;
   const detail = describeTemporalError(err);
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED) return body(status, `Temporal is overloaded, retry later: ${detail}`);
   if (status === 503) return body(status, `Temporal is unreachable: ${detail}`);
   if (status === 504) return body(status, `Temporal did not answer in time: ${detail}`);
   return body(status, detail);
+}
+
+/** details[0] is `{ stepId, decision, by, at }` (see the approval validator). */
+function alreadyDecided(failure: ApplicationFailure): DecisionConflictBody {
+  const [detail] = (failure.details ?? []) as Array<Record<string, unknown> | undefined>;
+  const text = (key: string) => (typeof detail?.[key] === 'string' ? (detail[key] as string) : undefined);
+  const decision = text('decision');
+  return {
+    ...body(409, failure.message),
+    ...(text('stepId') !== undefined && { stepId: text('stepId') }),
+    ...((decision === 'approve' || decision === 'reject') && { decision }),
+    ...(text('by') !== undefined && { decidedBy: text('by') }),
+    ...(text('at') !== undefined && { decidedAt: text('at') }),
+  };
 }

@@ -1,32 +1,50 @@
 import { z } from 'zod';
 import type { RunOptions } from '../../workflows/shared';
 import { budgetSchema } from '../../workflows/llm/step-fields';
-import { specSchema } from '../../workflows/spec/schema';
+import { DEFAULT_SPEC_LIMITS, specSchema, specVersionSchema } from '../../workflows/spec/schema';
+import { checkNesting } from '../../workflows/spec/validate';
 import { specNameSchema } from '../specs/spec-requests';
+import { intQueryParam } from '../validation/query-params';
+import { boundedText } from '../validation/text';
+import { PAGE_TOKEN_PATTERN } from './page-token';
 import { VISIBILITY_STATUS_ALIASES, VISIBILITY_STATUSES, type VisibilityStatus } from './run-status';
 
+/**
+ * No "." and no ":": a run's workflow id is `<spec>:<runId>` (spec names have no ":") and a
+ * child run's is `<parent id>.<step path>`, so neither can ever equal another run's id.
+ */
 export const clientRunIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'runId must be 1-100 letters, digits, ".", "_" or "-"');
+  .regex(/^[A-Za-z0-9_-]{1,100}$/, 'runId must be 1-100 letters, digits, "_" or "-"');
 
 export const runOptionsSchema: z.ZodType<RunOptions> = z.strictObject({
   maxOutputBytes: z.number().int().positive().optional(),
   continueAsNewAfterSteps: z.number().int().nonnegative().optional(),
   budget: budgetSchema.optional().meta({
     description:
-      'Tokens and/or US dollars the run may spend on model calls before it waits for an approval (id "budget").',
+      'Tokens and/or US dollars the run may spend on model calls before it waits for an approval (id "~budget").',
   }),
+});
+
+const runInputsSchema = z.record(z.string(), z.unknown()).superRefine((inputs, ctx) => {
+  // Inputs travel as JSON through Temporal and the interpreter: bound their nesting like a spec's.
+  const deep = checkNesting(inputs, DEFAULT_SPEC_LIMITS.maxNesting, 'inputs');
+  if (deep) ctx.addIssue({ code: 'custom', message: `${deep.message}, at ${deep.path}` });
+});
+
+const runIdField = clientRunIdSchema.optional().meta({
+  description:
+    'Client-chosen id: the run is `<spec name>:<runId>`. The same runId with the same request returns the first run ' +
+    '(200, created: false); with a different request it is a 409.',
 });
 
 const startRunFields = z.strictObject({
   // Parsed as unknown here; validateSpec checks it (schema and semantics) with paths under `spec`.
   spec: z.unknown().optional(),
   specName: specNameSchema.optional(),
-  specVersion: z.number().int().min(1).optional(),
-  inputs: z.record(z.string(), z.unknown()).optional(),
-  runId: clientRunIdSchema.optional().meta({
-    description: 'Client-chosen id; the same runId for the same spec always names the same run (idempotent start).',
-  }),
+  specVersion: specVersionSchema.optional(),
+  inputs: runInputsSchema.optional(),
+  runId: runIdField,
   options: runOptionsSchema.optional(),
 });
 
@@ -51,11 +69,27 @@ export const startRunBodySchema = startRunFields.superRefine((body, ctx) => {
 });
 export type StartRunBody = z.infer<typeof startRunBodySchema>;
 
-/** What the OpenAPI document shows: the same body with `spec` typed as a Spec. */
-export const startRunBodyDocSchema = startRunFields.extend({ spec: specSchema.optional() }).meta({
-  description:
-    'Give exactly one of spec (inline, run as is) or specName (registered; latest version unless specVersion).',
-});
+/** What the OpenAPI document shows: exactly one of an inline Spec or a registered spec's name. */
+export const startRunBodyDocSchema = z
+  .union([
+    z.strictObject({
+      spec: specSchema,
+      inputs: startRunFields.shape.inputs,
+      runId: runIdField,
+      options: startRunFields.shape.options,
+    }),
+    z.strictObject({
+      specName: specNameSchema,
+      specVersion: startRunFields.shape.specVersion,
+      inputs: startRunFields.shape.inputs,
+      runId: runIdField,
+      options: startRunFields.shape.options,
+    }),
+  ])
+  .meta({
+    description:
+      'Exactly one of spec (inline, run as is) or specName (registered; its latest version unless specVersion).',
+  });
 
 const statusFilter = z
   .enum([...VISIBILITY_STATUSES, ...(Object.keys(VISIBILITY_STATUS_ALIASES) as [string, ...string[]])])
@@ -64,34 +98,39 @@ const statusFilter = z
 export const listRunsQuerySchema = z.strictObject({
   status: statusFilter.optional(),
   spec: specNameSchema.optional(),
-  pageSize: z
-    .string()
-    .regex(/^\d{1,4}$/, 'must be an integer from 1 to 1000')
-    .transform(Number)
-    .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'))
-    .optional(),
-  nextPageToken: z
-    .string()
-    .max(8192)
-    .regex(/^[A-Za-z0-9_-]+$/, 'must be a nextPageToken returned by this endpoint')
-    .optional(),
+  pageSize: intQueryParam(1, 1000).optional(),
+  nextPageToken: z.string().regex(PAGE_TOKEN_PATTERN, 'must be a nextPageToken returned by this endpoint').optional(),
 });
 export type ListRunsQuery = z.infer<typeof listRunsQuerySchema>;
 
 export const approvalBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
-  by: z.string().trim().min(1, 'say who decides').max(200),
-  comment: z.string().max(10_000).optional(),
+  // Trimmed by the service; a pattern rather than trim().min(1) so the document can say it. Not
+  // \S: regex dialects disagree on what is white space; this is exactly what trim() removes.
+  by: boundedText(200, {
+    pattern: /[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/,
+    message: 'say who decides',
+  }),
+  comment: boundedText(10_000).optional(),
   /** For approvals that offer choices, e.g. a device escalation's retry / skip / abort. */
-  choice: z.string().min(1).max(100).optional(),
+  choice: boundedText(100, { min: 1 }).optional(),
 });
 export type ApprovalBody = z.infer<typeof approvalBodySchema>;
 
 export const stopRunBodySchema = z
-  .strictObject({ reason: z.string().max(1000).optional() })
+  .strictObject({ reason: boundedText(1000).optional() })
   .optional()
   .meta({ description: 'Optional; the reason is recorded in the run history.' });
 export type StopRunBody = z.infer<typeof stopRunBodySchema>;
 
-export const workflowIdParamSchema = z.string().min(1).max(1000);
-export const stepIdParamSchema = z.string().min(1).max(1000);
+export const workflowIdParamSchema = boundedText(1000, { min: 1 });
+export const stepIdParamSchema = boundedText(1000, { min: 1 });
+
+/**
+ * `Idempotency-Key` of an approval: the decision's Temporal update id, so a retried request gets
+ * the first answer. Visible ASCII, as header values travel.
+ */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7E]{1,200}$/, 'must be 1-200 visible ASCII characters')
+  .optional();

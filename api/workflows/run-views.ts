@@ -1,5 +1,6 @@
 /** Response shapes of /workflows, as zod schemas so the OpenAPI document and the types agree. */
 import { z } from 'zod';
+import { runLinksSchema } from '../history/history-views';
 import { runStatusSchema } from './run-status';
 
 export const startRunResponseSchema = z.object({
@@ -44,6 +45,7 @@ export const runDetailSchema = runSummarySchema.extend({
   failure: runFailureSchema
     .optional()
     .meta({ description: 'Why the run failed, was cancelled, terminated or timed out.' }),
+  ...runLinksSchema.shape,
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 

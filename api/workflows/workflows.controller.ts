@@ -1,9 +1,17 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiQueryFrom, schemaRef } from '../openapi/components';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequest,
+  ApiPathParamFrom,
+  ApiQueryFrom,
+  ApiTemporalFailures,
+  ApiTooLarge,
+  schemaRef,
+} from '../openapi/components';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe';
 import {
   approvalBodySchema,
+  idempotencyKeySchema,
   listRunsQuerySchema,
   startRunBodySchema,
   stepIdParamSchema,
@@ -23,9 +31,17 @@ interface StatusSettable {
 
 const workflowId = () => Param('id', new ZodValidationPipe(workflowIdParamSchema, 'id'));
 const ApiWorkflowId = () =>
-  ApiParam({ name: 'id', schema: { type: 'string' }, description: 'Workflow id, e.g. approval-release-<runId>' });
+  ApiPathParamFrom('id', workflowIdParamSchema, {
+    description: 'Workflow id: `<spec name>:<runId>` for runs started here, e.g. approval-release:demo-1',
+  });
 const notFound = ApiResponse({ status: 404, description: 'No such run', schema: schemaRef('Error') });
-const unavailable = ApiResponse({ status: 503, description: 'Temporal unreachable', schema: schemaRef('Error') });
+
+/** From a started run to what can be done with it, for clients (and fuzzers) that follow links. */
+const RUN_LINKS = {
+  GetRun: { operationId: 'getRun', parameters: { id: '$response.body#/workflowId' } },
+  CancelRun: { operationId: 'cancelRun', parameters: { id: '$response.body#/workflowId' } },
+  TerminateRun: { operationId: 'terminateRun', parameters: { id: '$response.body#/workflowId' } },
+};
 
 @ApiTags('workflows')
 @Controller('workflows')
@@ -33,16 +49,29 @@ export class WorkflowsController {
   constructor(@Inject(WorkflowsService) private readonly runs: WorkflowsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Start a run of an inline spec or a registered one (idempotent with runId)' })
+  @ApiOperation({
+    operationId: 'startRun',
+    summary: 'Start a run of an inline spec or a registered one (idempotent with runId)',
+    description:
+      'Besides the schema: an inline spec is checked like POST /specs (size limits, references); a named spec ' +
+      'must be registered (and have specVersion, if given); inputs must be those the spec declares, of their types.',
+  })
   @ApiBody({ schema: schemaRef('StartRunBody') })
-  @ApiResponse({ status: 201, description: 'Run started', schema: schemaRef('StartRunResponse') })
+  @ApiResponse({ status: 201, description: 'Run started', schema: schemaRef('StartRunResponse'), links: RUN_LINKS })
   @ApiResponse({
     status: 200,
-    description: 'A run with this runId already existed',
+    description: 'A run with this runId was already started by the same request: that run',
     schema: schemaRef('StartRunResponse'),
+    links: RUN_LINKS,
   })
-  @ApiResponse({ status: 400, description: 'Invalid spec, inputs or request', schema: schemaRef('ValidationError') })
-  @unavailable
+  @ApiBadRequest('Invalid spec, inputs or request; unknown spec or version')
+  @ApiResponse({
+    status: 409,
+    description: 'The runId is taken by a run a different request started',
+    schema: schemaRef('Error'),
+  })
+  @ApiTooLarge()
+  @ApiTemporalFailures()
   async start(
     @Body(new ZodValidationPipe(startRunBodySchema)) body: StartRunBody,
     @Res({ passthrough: true }) res: StatusSettable,
@@ -53,58 +82,88 @@ export class WorkflowsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List runs from Temporal visibility (newest first; eventually consistent)' })
+  @ApiOperation({
+    operationId: 'listRuns',
+    summary: 'List runs from Temporal visibility (newest first; eventually consistent)',
+  })
   @ApiQueryFrom(listRunsQuerySchema)
   @ApiResponse({ status: 200, schema: schemaRef('ListRunsResponse') })
-  @ApiResponse({ status: 400, schema: schemaRef('ValidationError') })
-  @unavailable
+  @ApiBadRequest('Invalid filter, page size or page token')
+  @ApiTemporalFailures()
   list(@Query(new ZodValidationPipe(listRunsQuerySchema)) query: ListRunsQuery): Promise<ListRunsResponse> {
     return this.runs.list(query);
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'A run: status, progress, and its result or failure once closed' })
+  @ApiOperation({ operationId: 'getRun', summary: 'A run: status, progress, and its result or failure once closed' })
   @ApiWorkflowId()
   @ApiResponse({ status: 200, schema: schemaRef('RunDetail') })
+  @ApiBadRequest('Invalid workflow id')
   @notFound
-  @unavailable
+  @ApiTemporalFailures()
   describe(@workflowId() id: string): Promise<RunDetail> {
     return this.runs.describe(id);
   }
 
   @Post(':id/approvals/:stepId')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Approve or reject a step that waits for approval' })
+  @ApiOperation({
+    operationId: 'decideApproval',
+    summary: 'Approve or reject a step that waits for approval',
+    description:
+      'A step is decided once: a second decision is a 409 naming who decided and when. Send an ' +
+      '`Idempotency-Key` to retry safely: the same key with the same body returns the first answer.',
+  })
   @ApiWorkflowId()
-  @ApiParam({
-    name: 'stepId',
-    schema: { type: 'string' },
+  @ApiPathParamFrom('stepId', stepIdParamSchema, {
     description: 'Step path as shown in progress.pendingApprovals, e.g. approve',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Names this decision (it becomes the Temporal update id): a retry with the same key and body gets the ' +
+      'first answer, even after the run closed; the same key with another decision is a 409.',
+    schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,200}$' },
   })
   @ApiBody({ schema: schemaRef('ApprovalBody') })
   @ApiResponse({ status: 200, description: 'Decision recorded', schema: schemaRef('ApprovalResponse') })
+  @ApiBadRequest()
   @ApiResponse({
     status: 409,
-    description: 'The step is not waiting (or the run is closed)',
-    schema: schemaRef('Error'),
+    description:
+      'The step was already decided (decidedBy, decidedAt), is not waiting, the run is closed, or the ' +
+      'Idempotency-Key was used for another decision',
+    schema: schemaRef('DecisionConflict'),
   })
   @notFound
+  @ApiTooLarge()
+  @ApiTemporalFailures()
   approve(
     @workflowId() id: string,
     @Param('stepId', new ZodValidationPipe(stepIdParamSchema, 'stepId')) stepId: string,
     @Body(new ZodValidationPipe(approvalBodySchema)) body: ApprovalBody,
+    @Headers('idempotency-key') idempotencyKey: unknown,
   ): Promise<ApprovalResponse> {
-    return this.runs.approve(id, stepId, body);
+    // Headers take no pipes in Nest: parsed here.
+    const key = new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key').transform(idempotencyKey);
+    return this.runs.approve(id, stepId, body, key);
   }
 
   @Post(':id/cancel')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Request cancellation: running steps are cancelled and the run closes as cancelled' })
+  @ApiOperation({
+    operationId: 'cancelRun',
+    summary: 'Request cancellation: running steps are cancelled and the run closes as cancelled',
+  })
   @ApiWorkflowId()
   @ApiBody({ schema: schemaRef('StopRunBody'), required: false })
   @ApiResponse({ status: 202, schema: schemaRef('StopRunResponse') })
+  @ApiBadRequest()
   @ApiResponse({ status: 409, description: 'The run is already closed', schema: schemaRef('Error') })
   @notFound
+  @ApiTooLarge()
+  @ApiTemporalFailures()
   cancel(
     @workflowId() id: string,
     @Body(new ZodValidationPipe(stopRunBodySchema)) body: StopRunBody,
@@ -114,12 +173,15 @@ export class WorkflowsController {
 
   @Post(':id/terminate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Terminate at once: no cleanup runs inside the workflow' })
+  @ApiOperation({ operationId: 'terminateRun', summary: 'Terminate at once: no cleanup runs inside the workflow' })
   @ApiWorkflowId()
   @ApiBody({ schema: schemaRef('StopRunBody'), required: false })
   @ApiResponse({ status: 200, schema: schemaRef('StopRunResponse') })
+  @ApiBadRequest()
   @ApiResponse({ status: 409, description: 'The run is already closed', schema: schemaRef('Error') })
   @notFound
+  @ApiTooLarge()
+  @ApiTemporalFailures()
   terminate(
     @workflowId() id: string,
     @Body(new ZodValidationPipe(stopRunBodySchema)) body: StopRunBody,

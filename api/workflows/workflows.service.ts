@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictException, Inject, Injectable } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
   ApplicationFailure,
   defaultPayloadConverter,
@@ -19,14 +19,21 @@ import {
   progressQuery,
   RUN_SPEC_WORKFLOW,
   SPEC_NAME_ATTRIBUTE,
+  type ApprovalInput,
+  type ApprovalResult,
   type RunInput,
   type Spec,
 } from '../../workflows/shared';
+import type { SpecLimits } from '../../workflows/spec/schema';
 import { resolveChildSpecs, validateInputs, validateSpec } from '../../workflows/spec/validate';
+import { runLinksOf } from '../history/run-links';
 import type { SpecStore } from '../specs/spec-store';
-import { describeTemporalError } from '../temporal/temporal-errors';
-import { SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
+import { describeTemporalError, temporalErrorToHttp } from '../temporal/temporal-errors';
+import { SPEC_LIMITS, SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
 import { RequestValidationError } from '../validation/request-validation.error';
+import { openPageToken, sealPageToken } from './page-token';
+import { REQUEST_HASH_MEMO, runWorkflowId, startRequestHash } from './run-identity';
+import { completedUpdateResult } from './update-history';
 import type { ApprovalBody, ListRunsQuery, StartRunBody, StopRunBody } from './run-requests';
 import { runStatusOf, type RunStatus } from './run-status';
 import type {
@@ -64,19 +71,36 @@ function specNameOf(indexedFields: Record<string, Payload> | null | undefined): 
   }
 }
 
+/** Temporal's limit on workflow ids (UTF-8 bytes, its default `limit.maxIDLength`). */
+const MAX_WORKFLOW_ID_BYTES = 1000;
+
+/** No run has an id Temporal would refuse: that is a 404, not Temporal's "invalid argument". */
+function requirePossibleId(workflowId: string): void {
+  if (Buffer.byteLength(workflowId) > MAX_WORKFLOW_ID_BYTES) {
+    throw new NotFoundException(`run "${workflowId.slice(0, 40)}..." not found (no id is that long)`);
+  }
+}
+
+const badPageToken = () =>
+  new RequestValidationError([
+    { path: 'nextPageToken', message: 'not a page token of this listing; list again without it' },
+  ]);
+
 @Injectable()
 export class WorkflowsService {
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(TEMPORAL_CONFIG) private readonly config: TemporalConfig,
     @Inject(SPEC_STORE) private readonly store: SpecStore,
+    @Inject(SPEC_LIMITS) private readonly limits: SpecLimits,
   ) {}
 
   /**
    * Starts a run, or finds the one a previous request with the same runId started. The start
    * uses conflict policy FAIL and reuse policy REJECT_DUPLICATE instead of USE_EXISTING: the
    * 1.24 client does not say whether USE_EXISTING started anything, while FAIL answers
-   * "already exists" exactly when it did not, running or closed.
+   * "already exists" exactly when it did not, running or closed. The existing run is only
+   * "the first run" if the same request started it (its memo's hash); otherwise 409.
    */
   async start(body: StartRunBody): Promise<StartRunResponse> {
     const spec = await this.specFor(body);
@@ -87,9 +111,10 @@ export class WorkflowsService {
       const at = body.specName === undefined ? 'spec' : 'specName';
       throw new RequestValidationError(children.issues.map((i) => ({ ...i, path: i.path === 'spec' ? at : i.path })));
     }
-    const workflowId = `${spec.name}-${body.runId ?? randomUUID()}`;
+    const workflowId = runWorkflowId(spec.name, body.runId ?? randomUUID());
     const input: RunInput = { spec, inputs: inputs.inputs, childSpecs: children.childSpecs, options: body.options };
     const version = spec.version === undefined ? '' : ` v${spec.version}`;
+    const requestHash = startRequestHash(body);
     try {
       const handle = await this.client.workflow.start<typeof runSpec>(RUN_SPEC_WORKFLOW, {
         taskQueue: this.config.taskQueue,
@@ -97,15 +122,39 @@ export class WorkflowsService {
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { spec: spec.name, ...(spec.version !== undefined && { specVersion: spec.version }) },
+        memo: {
+          spec: spec.name,
+          ...(spec.version !== undefined && { specVersion: spec.version }),
+          [REQUEST_HASH_MEMO]: requestHash,
+        },
         typedSearchAttributes: [{ key: SPEC_NAME_ATTRIBUTE, value: spec.name }],
         staticSummary: `Spec ${spec.name}${version}`,
       });
       const runId = handle.firstExecutionRunId;
       return { workflowId, runId, created: true, webUiUrl: runUrl(this.config, workflowId, runId) };
     } catch (err) {
+      if (temporalErrorToHttp(err)?.statusCode === 400) {
+        // E.g. the input is over the server's payload limit (2 MB by default): still the request's fault.
+        const bytes = Buffer.byteLength(JSON.stringify(input));
+        throw new RequestValidationError([
+          {
+            path: '(body)',
+            message: `Temporal refused to start the run (${bytes} bytes of spec, child specs and inputs): ${describeTemporalError(err)}`,
+          },
+        ]);
+      }
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) || body.runId === undefined) throw err;
       const existing = await this.client.workflow.getHandle(workflowId).describe();
+      if (existing.memo?.[REQUEST_HASH_MEMO] !== requestHash) {
+        throw new ConflictException({
+          statusCode: 409,
+          error: 'Conflict',
+          message:
+            `runId "${body.runId}" conflicts with run "${workflowId}", which a different request started ` +
+            '(another spec version, inputs or options); use a new runId for a different run',
+          workflowId,
+        });
+      }
       return {
         workflowId,
         runId: existing.runId,
@@ -117,13 +166,26 @@ export class WorkflowsService {
 
   /** One page of spec runs from Temporal visibility (eventually consistent: a new run shows up after a moment). */
   async list(query: ListRunsQuery): Promise<ListRunsResponse> {
+    const visibilityQuery = buildRunsQuery({ status: query.status, spec: query.spec });
+    let pageToken: Uint8Array | undefined;
+    if (query.nextPageToken !== undefined) {
+      pageToken = openPageToken(query.nextPageToken, visibilityQuery);
+      if (!pageToken) throw badPageToken();
+    }
     // The raw call, not client.workflow.list(): only it hands back the server's page token.
-    const response = await this.client.workflowService.listWorkflowExecutions({
-      namespace: this.config.namespace,
-      query: buildRunsQuery({ status: query.status, spec: query.spec }),
-      pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
-      nextPageToken: query.nextPageToken === undefined ? undefined : Buffer.from(query.nextPageToken, 'base64url'),
-    });
+    const response = await this.client.workflowService
+      .listWorkflowExecutions({
+        namespace: this.config.namespace,
+        query: visibilityQuery,
+        pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
+        nextPageToken: pageToken,
+      })
+      .catch((err: unknown) => {
+        // A sealed token the server cannot use any more (e.g. its data changed under it).
+        const status = temporalErrorToHttp(err)?.statusCode;
+        if (pageToken !== undefined && status !== 503 && status !== 504) throw badPageToken();
+        throw err;
+      });
     const runs = (response.executions ?? []).map((e): RunSummary => {
       const workflowId = e.execution?.workflowId ?? '';
       const runId = e.execution?.runId ?? '';
@@ -138,10 +200,11 @@ export class WorkflowsService {
       };
     });
     const token = response.nextPageToken;
-    return token?.length ? { runs, nextPageToken: Buffer.from(token).toString('base64url') } : { runs };
+    return token?.length ? { runs, nextPageToken: sealPageToken(token, visibilityQuery) } : { runs };
   }
 
   async describe(workflowId: string): Promise<RunDetail> {
+    requirePossibleId(workflowId);
     const description = await this.client.workflow.getHandle(workflowId).describe();
     const handle = this.client.workflow.getHandle<typeof runSpec>(workflowId, description.runId);
     const status = runStatusOf(description.status.name);
@@ -153,6 +216,7 @@ export class WorkflowsService {
     };
     // Closed runs answer the query too while a worker can replay them; without one, report the rest.
     Object.assign(detail, await this.progressOf(handle));
+    Object.assign(detail, await runLinksOf(this.client, this.config, description));
     if (status === 'completed') detail.result = await handle.result();
     else if (status !== 'running' && status !== 'paused') {
       const failure = await this.failureOf(handle);
@@ -161,16 +225,45 @@ export class WorkflowsService {
     return detail;
   }
 
-  async approve(workflowId: string, stepId: string, body: ApprovalBody): Promise<ApprovalResponse> {
+  /**
+   * Decides a waiting step. With an idempotency key the decision is the Temporal update of that
+   * id, so a retry gets the first answer: from the run while it lives, from its history after.
+   */
+  async approve(
+    workflowId: string,
+    stepId: string,
+    body: ApprovalBody,
+    idempotencyKey?: string,
+  ): Promise<ApprovalResponse> {
+    requirePossibleId(workflowId);
     const handle = this.client.workflow.getHandle(workflowId);
+    const input: ApprovalInput = { stepId, ...body, by: body.by.trim() };
     try {
       const result = await this.client.connection.withDeadline(Date.now() + APPROVAL_TIMEOUT_MS, () =>
-        handle.executeUpdate(approveUpdate, { args: [{ stepId, ...body }] }),
+        handle.executeUpdate(approveUpdate, {
+          args: [input],
+          ...(idempotencyKey !== undefined && { updateId: idempotencyKey }),
+        }),
       );
+      if (idempotencyKey !== undefined) this.requireSameDecision(idempotencyKey, input, result);
       return { workflowId, ...result };
     } catch (err) {
       // Temporal answers "not found" for a closed run too; that is a conflict, not a missing run.
-      if (err instanceof WorkflowNotFoundError) await this.failIfClosed(workflowId, `no step is waiting for approval`);
+      if (err instanceof WorkflowNotFoundError) {
+        if (idempotencyKey !== undefined) {
+          const earlier = await completedUpdateResult<ApprovalResult>(
+            this.client,
+            this.config.namespace,
+            workflowId,
+            idempotencyKey,
+          );
+          if (earlier) {
+            this.requireSameDecision(idempotencyKey, input, earlier);
+            return { workflowId, ...earlier };
+          }
+        }
+        await this.failIfClosed(workflowId, `no step is waiting for approval`);
+      }
       throw err;
     }
   }
@@ -194,9 +287,25 @@ export class WorkflowsService {
     return { workflowId, runId, status: 'terminated', webUiUrl: runUrl(this.config, workflowId, runId) };
   }
 
+  /** A key names one decision: used again for another one, it is refused rather than answered wrongly. */
+  private requireSameDecision(key: string, asked: ApprovalInput, answered: ApprovalResult): void {
+    const same =
+      answered.stepId === asked.stepId &&
+      answered.decision === asked.decision &&
+      answered.by === asked.by &&
+      (answered.comment ?? undefined) === asked.comment &&
+      (answered.choice ?? undefined) === asked.choice;
+    if (!same) {
+      throw new ConflictException(
+        `Idempotency-Key "${key}" was already used for another decision (${answered.decision} of step ` +
+          `"${answered.stepId}" by ${answered.by}); use a new key for a new decision`,
+      );
+    }
+  }
+
   private async specFor(body: StartRunBody): Promise<Spec> {
     if (body.specName === undefined) {
-      const checked = validateSpec(body.spec, 'spec');
+      const checked = validateSpec(body.spec, 'spec', this.limits);
       if (!checked.ok) throw new RequestValidationError(checked.issues);
       return checked.spec;
     }
@@ -251,6 +360,7 @@ export class WorkflowsService {
 
   /** The current run id, or 409 when the run has already closed. */
   private async requireRunning(workflowId: string, consequence: string): Promise<string> {
+    requirePossibleId(workflowId);
     const description = await this.client.workflow.getHandle(workflowId).describe();
     const status = runStatusOf(description.status.name);
     if (status !== 'running') throw new ConflictException(`run "${workflowId}" is ${status}: ${consequence}`);

@@ -155,7 +155,12 @@ test('GET /docs-json lists every endpoint with zod-generated body schemas', asyn
     $ref: '#/components/schemas/StartRunBody',
   });
   assert.ok(body.components.schemas.Spec?.properties?.steps, 'Spec schema generated from zod');
-  assert.ok(body.components.schemas.StartRunBody?.properties?.runId);
+  const startRun = body.components.schemas.StartRunBody as { anyOf?: Array<{ required?: string[] }> };
+  assert.deepEqual(
+    startRun.anyOf?.map((variant) => variant.required),
+    [['spec'], ['specName']],
+    'exactly one of an inline spec or a registered name',
+  );
 });
 
 test('example specs are registered at start-up; a broken example is skipped and named in the log', async () => {
@@ -281,8 +286,12 @@ test('approval run: parallel checks, wait, 409 for a step not waiting, approve, 
   const started = await http<StartRunResponse>('POST', '/workflows', request);
   assert.equal(started.status, 201);
   assert.equal(started.body.created, true);
-  assert.equal(started.body.workflowId, `approval-release-${runId}`);
-  assert.ok(started.body.webUiUrl.startsWith(`${UI_URL}/namespaces/default/workflows/approval-release-${runId}`));
+  assert.equal(started.body.workflowId, `approval-release:${runId}`);
+  assert.ok(
+    started.body.webUiUrl.startsWith(
+      `${UI_URL}/namespaces/default/workflows/${encodeURIComponent(`approval-release:${runId}`)}`,
+    ),
+  );
 
   const repeated = await http<StartRunResponse>('POST', '/workflows', request);
   assert.equal(repeated.status, 200);

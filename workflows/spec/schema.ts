@@ -24,11 +24,44 @@ export const specNameSchema = z
   .string()
   .regex(SPEC_NAME_PATTERN, 'spec name must be lower-case letters, digits, ".", "_" or "-" (max 100)');
 
+/**
+ * The highest spec version. Versions are file names in the spec store and numbers in memos and
+ * URLs; a bound keeps them exact integers everywhere (2^53 - 1 + 1 is not).
+ */
+export const MAX_SPEC_VERSION = 1_000_000;
+export const specVersionSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_SPEC_VERSION, `must be an integer from 1 to ${MAX_SPEC_VERSION}`);
+
+/**
+ * How big a spec may be, checked before anything recursive looks at it (a deep enough spec would
+ * otherwise overflow the stack of the schema check, the validator or the interpreter).
+ * - maxStepDepth: steps inside steps (a parallel in a map in a branch ... is depth 3);
+ * - maxSteps: steps in the whole spec, nested ones included;
+ * - maxNesting: arrays and objects inside one another anywhere in the spec (a step level takes
+ *   up to 4: a branch step, its cases, a case, its steps), so it must exceed 4 × maxStepDepth.
+ */
+export interface SpecLimits {
+  maxStepDepth: number;
+  maxSteps: number;
+  maxNesting: number;
+}
+
+/** What the API admits unless configured otherwise. */
+export const DEFAULT_SPEC_LIMITS: Readonly<SpecLimits> = { maxStepDepth: 32, maxSteps: 10_000, maxNesting: 200 };
+/** The most any configuration may allow; also what the interpreter checks, whatever the API admitted. */
+export const SPEC_LIMIT_CEILINGS: Readonly<SpecLimits> = { maxStepDepth: 64, maxSteps: 100_000, maxNesting: 400 };
+
 export const specSchema: z.ZodType<Spec> = z.strictObject({
   name: specNameSchema,
-  version: z.number().int().min(1).optional(),
+  version: specVersionSchema.optional(),
   description: z.string().optional(),
-  inputs: z.record(z.string().regex(/^[A-Za-z_]\w*$/, 'input names must be identifiers'), inputDeclSchema).optional(),
+  // [A-Za-z0-9_], not \w: the pattern is published in the OpenAPI document, where \w may mean more.
+  inputs: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names must be identifiers'), inputDeclSchema)
+    .optional(),
   steps: z.array(stepSchema).min(1),
   output: z.unknown().optional(),
 });

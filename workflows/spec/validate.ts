@@ -3,19 +3,99 @@
  * point at steps which have finished by then, no cycles. Pure; used by the API at submit time
  * and by the interpreter again before it runs anything.
  */
-import { stepKindOf } from '../steps';
+import { STEP_KINDS, stepKindOf } from '../steps';
 import type { InputDecl, Spec } from '../shared';
 import { findReferences, type Reference } from './expressions';
-import { specSchema, zodIssues, type FieldIssue } from './schema';
+import { formatPath, SPEC_LIMIT_CEILINGS, specSchema, zodIssues, type FieldIssue, type SpecLimits } from './schema';
 import type { Step } from './types';
 
 export type SpecValidation = { ok: true; spec: Spec } | { ok: false; issues: FieldIssue[] };
 
-export function validateSpec(raw: unknown, base = ''): SpecValidation {
+/**
+ * `limits` defaults to the ceilings: the API passes the limits it is configured with, the
+ * interpreter keeps the default so it never refuses what any configuration admitted.
+ */
+export function validateSpec(raw: unknown, base = '', limits: SpecLimits = SPEC_LIMIT_CEILINGS): SpecValidation {
+  const tooBig = checkSpecLimits(raw, base, limits);
+  if (tooBig) return { ok: false, issues: [tooBig] };
   const parsed = specSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error, base) };
   const issues = checkSemantics(parsed.data, base);
   return issues.length ? { ok: false, issues } : { ok: true, spec: parsed.data };
+}
+
+interface WalkFrame {
+  value: unknown;
+  parent?: WalkFrame;
+  key?: string | number;
+  /** Arrays and objects above this value. */
+  nesting: number;
+  /** Steps above this value (itself included once it is one). */
+  stepDepth: number;
+}
+
+function framePath(frame: WalkFrame, base: string): string {
+  const segments: Array<string | number> = [];
+  for (let f: WalkFrame | undefined = frame; f?.key !== undefined; f = f.parent) segments.push(f.key);
+  return formatPath(segments.reverse(), base);
+}
+
+/** An element of a step list: an object with an `id` and a known `kind` (counted before the schema is checked). */
+function isStepLike(value: object, inArray: boolean): boolean {
+  const { id, kind } = value as { id?: unknown; kind?: unknown };
+  return inArray && typeof id === 'string' && typeof kind === 'string' && Object.hasOwn(STEP_KINDS, kind);
+}
+
+/**
+ * The first place where `raw` breaks a size limit, found by an explicit-stack walk (no
+ * recursion, so no depth can overflow it); undefined when it is within every limit.
+ */
+export function checkSpecLimits(
+  raw: unknown,
+  base = '',
+  limits: SpecLimits = SPEC_LIMIT_CEILINGS,
+): FieldIssue | undefined {
+  const stack: WalkFrame[] = [{ value: raw, nesting: 0, stepDepth: 0 }];
+  let steps = 0;
+  for (let frame = stack.pop(); frame; frame = stack.pop()) {
+    const { value } = frame;
+    if (value === null || typeof value !== 'object') continue;
+    if (isStepLike(value, Array.isArray(frame.parent?.value))) {
+      steps += 1;
+      frame.stepDepth += 1;
+      if (steps > limits.maxSteps) {
+        return { path: framePath(frame, base), message: `more than ${limits.maxSteps} steps (limit maxSteps)` };
+      }
+      if (frame.stepDepth > limits.maxStepDepth) {
+        return {
+          path: framePath(frame, base),
+          message: `steps nested more than ${limits.maxStepDepth} deep (limit maxStepDepth)`,
+        };
+      }
+    }
+    if (frame.nesting >= limits.maxNesting) {
+      return {
+        path: framePath(frame, base),
+        message: `arrays and objects nested more than ${limits.maxNesting} deep (limit maxNesting)`,
+      };
+    }
+    const entries: Array<[string | number, unknown]> = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : Object.entries(value);
+    // Reversed, so the walk meets values in document order and reports the first offender.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i] as [string | number, unknown];
+      if (child !== null && typeof child === 'object') {
+        stack.push({ value: child, parent: frame, key, nesting: frame.nesting + 1, stepDepth: frame.stepDepth });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Where a JSON value nests deeper than `maxNesting` arrays and objects (e.g. run inputs); undefined if it does not. */
+export function checkNesting(value: unknown, maxNesting: number, base = ''): FieldIssue | undefined {
+  return checkSpecLimits(value, base, { maxNesting, maxSteps: Infinity, maxStepDepth: Infinity });
 }
 
 interface Located {
@@ -35,7 +115,7 @@ function locate(obj: unknown, target: unknown, path = ''): string | undefined {
   return undefined;
 }
 
-function nestedLists(step: Step): Array<{ list: Step[]; path: string }> {
+export function nestedLists(step: Step): Array<{ list: Step[]; path: string }> {
   const nested = stepKindOf(step).nested?.(step);
   return (nested?.lists ?? []).map((list) => ({ list, path: locate(step, list) ?? '?' }));
 }
@@ -97,7 +177,7 @@ function checkSemantics(spec: Spec, base: string): FieldIssue[] {
     if (ref.root === 'inputs') {
       const name = ref.path[0];
       if (typeof name !== 'string') fail('name an input, e.g. ${inputs.env}');
-      else if (!(name in inputs))
+      else if (!Object.prototype.hasOwnProperty.call(inputs, name))
         fail(`unknown input "${name}" (declared: ${Object.keys(inputs).join(', ') || 'none'})`);
     } else if (ref.root === 'steps') {
       const [id, field] = ref.path;
@@ -207,7 +287,7 @@ export function validateInputs(spec: Spec, given: Record<string, unknown> = {}, 
   const issues: FieldIssue[] = [];
   const inputs: Record<string, unknown> = {};
   for (const name of Object.keys(given)) {
-    if (!(name in decls))
+    if (!Object.prototype.hasOwnProperty.call(decls, name))
       issues.push({
         path: `${base}.${name}`,
         message: `unknown input (spec "${spec.name}" declares: ${Object.keys(decls).join(', ') || 'none'})`,

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { createHttpActivity } from './http';
 import { createLlmActivities } from './llm/activities';
+import { createConversationActivities } from './llm/conversation';
 import { EMPTY_LLM_CONFIG, type LlmConfig } from './llm/config/types';
 import { createMcpActivities, type McpActivityDeps } from './mcp/activities';
 import type { BuiltInSpecActivity, InternalActivityName } from '../workflows/steps/activity';
@@ -12,6 +14,8 @@ export interface ActivityDeps {
   mcp?: McpActivityDeps;
   /** Models and providers; without it `llmChat` is registered but every call names the missing config. */
   llm?: LlmConfig;
+  /** The blob store's directory, where agent conversations are kept (default `.data/blobs`). */
+  blobStoreDir?: string;
 }
 
 /**
@@ -21,9 +25,16 @@ export interface ActivityDeps {
  * through the tool step), out of a spec's reach.
  */
 export function createActivities(deps: ActivityDeps) {
+  const mcp = deps.mcp ? createMcpActivities(deps.mcp) : undefined;
+  const llm = createLlmActivities({ config: deps.llm ?? EMPTY_LLM_CONFIG });
   const internal = {
-    ...(deps.mcp ? createMcpActivities(deps.mcp) : {}),
-    ...createLlmActivities({ config: deps.llm ?? EMPTY_LLM_CONFIG }),
+    ...mcp,
+    ...llm,
+    ...createConversationActivities({
+      dir: deps.blobStoreDir ?? path.resolve('.data/blobs'),
+      llmChat: llm.llmChat,
+      mcpCallTool: mcp?.mcpCallTool,
+    }),
   };
   const spec = {
     http: createHttpActivity(deps.httpAllowedHosts, { maxResponseBytes: deps.httpMaxResponseBytes }),

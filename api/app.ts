@@ -3,6 +3,7 @@ import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Client } from '@temporalio/client';
+import type { LlmConfig } from '../activities/llm/config/types';
 import type { TemporalConfig } from '../temporal/config';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../workflows/spec/schema';
 import { AppModule } from './app.module';
@@ -26,6 +27,8 @@ export interface CreateAppOptions {
   bodyLimit?: number;
   /** Size limits of submitted specs; default DEFAULT_SPEC_LIMITS. */
   specLimits?: SpecLimits;
+  /** The workers' models config: model names in submitted specs must be in it (400 otherwise). None: not checked. */
+  llm?: LlmConfig;
   /** Port to listen on; 0 picks a free one (see app.getUrl()). Default 3000. */
   port?: number;
   host?: string;
@@ -42,6 +45,7 @@ export async function createApp(opts: CreateAppOptions): Promise<INestApplicatio
       devicesFile: opts.devicesFile,
       examplesDir: opts.examplesDir === undefined ? DEFAULT_EXAMPLES_DIR : opts.examplesDir,
       specLimits: opts.specLimits ?? DEFAULT_SPEC_LIMITS,
+      llm: opts.llm ?? null,
     }),
     new ApiExpressAdapter(),
     // Our own JSON parser below, with our limit; no form parser: every body is JSON.

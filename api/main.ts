@@ -6,6 +6,7 @@ import { Logger } from '@nestjs/common';
 import { loadTemporalConfig } from '../temporal/config';
 import { ConfigError } from '../workers/config-errors';
 import { createApp } from './app';
+import { loadLlmConfig } from '../activities/llm/config/load';
 import { loadApiConfig } from './config';
 
 async function main(): Promise<void> {
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
     devicesFile: api.devicesFile,
     bodyLimit: api.bodyLimit,
     specLimits: api.specLimits,
+    // The same models file as the workers' (LLM_MODELS_FILE / LLM_MODELS_JSON), so a bad name is a 400 at submit.
+    llm: loadLlmConfig().config,
     port: api.port,
     host: api.host,
   });

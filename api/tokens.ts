@@ -8,3 +8,5 @@ export const SPEC_STORE = Symbol('SPEC_STORE');
 export const EXAMPLES_DIR = Symbol('EXAMPLES_DIR');
 /** The SpecLimits submitted specs are checked against (see workflows/spec/schema.ts). */
 export const SPEC_LIMITS = Symbol('SPEC_LIMITS');
+/** The models config (LlmConfig) the model names of submitted specs are checked against; null: not checked. */
+export const LLM_MODELS = Symbol('LLM_MODELS');

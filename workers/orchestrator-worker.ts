@@ -1,9 +1,16 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
+import path from 'node:path';
 import { createActivities } from '../activities';
+import { createBlobActivities } from '../activities/blobs/activities';
+import { SPEC_ACTIVITY_PREFIX, UNKNOWN_ACTIVITY } from '../workflows/steps/activity';
 import { McpClientPool } from '../activities/mcp/pool';
 import type { TemporalConfig } from '../temporal/config';
 import { ConfigError } from './config-errors';
 import type { OrchestratorWorkerConfig } from './orchestrator-config';
+import type { WorkerVersioningConfig } from './versioning-config';
+import { prepareVersionedWorker } from './worker-versioning';
 
 type ActivityMap = Record<string, (...args: never[]) => Promise<unknown>>;
 
@@ -13,10 +20,12 @@ export interface OrchestratorWorkerOptions {
   config: OrchestratorWorkerConfig;
   /** A prebuilt bundle (tests bundle once); by default the workflows are bundled at start-up. */
   workflowBundle?: WorkflowBundleOption;
-  /** Extra activities registered beside the generic ones (in-process tests, embedders). */
+  /** Extra activities a spec's `activity` step may call (in-process tests, embedders). */
   activities?: ActivityMap;
   /** The MCP client pool to share; the caller then owns (and closes) it. By default one is built from `config.mcp`. */
   mcpPool?: McpClientPool;
+  /** Worker Versioning (the worker process turns it on by default); absent or off: an unversioned worker. */
+  versioning?: WorkerVersioningConfig;
 }
 
 /** Closes the worker's own MCP pool once the worker has drained, so no server process outlives it. */
@@ -37,7 +46,42 @@ function createMcpPool(config: OrchestratorWorkerConfig): McpClientPool {
   return new McpClientPool(config.mcp?.servers, {
     toolCacheTtlMs: config.mcp?.toolCacheTtlMs,
     maxConcurrencyPerServer: config.mcp?.maxConcurrencyPerServer,
+    connectTimeoutMs: config.mcp?.connectTimeoutMs,
+    connectBackoff:
+      config.mcp?.connectBackoffMaxMs === undefined ? undefined : { maxMs: config.mcp.connectBackoffMaxMs },
   });
+}
+
+/**
+ * The registry an `activity` step reaches: each spec activity as `spec.<name>`, nothing else.
+ * The bare names stay registered only for runs started before the registry (they replay the old
+ * call, see SPEC_ACTIVITY_PATCH); internal activities registered after them win any clash.
+ */
+export function registerActivities(internal: ActivityMap, spec: ActivityMap): ActivityMap {
+  const prefixed = Object.fromEntries(Object.entries(spec).map(([name, fn]) => [`${SPEC_ACTIVITY_PREFIX}${name}`, fn]));
+  return { ...spec, ...internal, ...prefixed, default: unknownActivity(Object.keys(spec)) };
+}
+
+/** The worker's fallback for a type it does not have: a spec's unknown name fails the step at once. */
+function unknownActivity(specNames: string[]): ActivityMap[string] {
+  return async () => {
+    const type = Context.current().info.activityType;
+    if (type.startsWith(SPEC_ACTIVITY_PREFIX)) {
+      throw ApplicationFailure.create({
+        type: UNKNOWN_ACTIVITY,
+        message:
+          `activity "${type.slice(SPEC_ACTIVITY_PREFIX.length)}" is not one this worker offers to specs ` +
+          `(${specNames.length ? specNames.join(', ') : 'none'}; ORCHESTRATOR_ACTIVITY_MODULES adds more)`,
+        nonRetryable: true,
+      });
+    }
+    // Not a spec's: perhaps a newer worker has it, so it stays retryable as Temporal's own answer is.
+    throw ApplicationFailure.create({
+      type: 'NotFoundError',
+      message: `activity ${type} is not registered on this worker`,
+      nonRetryable: false,
+    });
+  };
 }
 
 /** Loads the activity modules named in config; a module that exports none stops start-up. */
@@ -62,18 +106,39 @@ async function loadActivityModules(paths: readonly string[]): Promise<ActivityMa
 export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions): Promise<Worker> {
   const { config } = opts;
   const mcpPool = opts.mcpPool ?? createMcpPool(config);
-  const activities = {
-    ...createActivities({
-      httpAllowedHosts: config.httpAllowedHosts,
-      mcp: { pool: mcpPool, blobDir: config.mcp?.blobDir },
-      llm: config.llm?.config,
-    }),
-    ...(await loadActivityModules(config.activityModules)),
-    ...opts.activities,
-  };
+  const blobStoreDir = config.blobStoreDir ?? path.resolve('.data/blobs');
+  const generic = createActivities({
+    httpAllowedHosts: config.httpAllowedHosts,
+    httpMaxResponseBytes: config.httpMaxResponseBytes,
+    mcp: { pool: mcpPool, blobDir: config.mcp?.blobDir },
+    llm: config.llm?.config,
+    blobStoreDir,
+  });
+  const blobs = createBlobActivities(blobStoreDir);
+  const activities = registerActivities(
+    { ...generic.internal, ...blobs },
+    {
+      ...generic.spec,
+      ...(await loadActivityModules(config.activityModules)),
+      ...opts.activities,
+    },
+  );
   const bundle =
     opts.workflowBundle ?? (config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined);
-  const workflows = bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') };
+  const workflowsPath = require.resolve('../workflows');
+  const versioned = opts.versioning?.enabled
+    ? await prepareVersionedWorker(opts.versioning, {
+        bundle,
+        workflowsPath,
+        connection: opts.connection,
+        namespace: opts.temporal.namespace,
+      })
+    : undefined;
+  const workflows = versioned
+    ? { workflowBundle: versioned.workflowBundle, workerDeploymentOptions: versioned.workerDeploymentOptions }
+    : bundle
+      ? { workflowBundle: bundle }
+      : { workflowsPath };
   return Worker.create({
     connection: opts.connection,
     namespace: opts.temporal.namespace,
@@ -84,6 +149,6 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: config.maxCachedWorkflows,
     shutdownGraceTime: config.shutdownGraceTimeMs,
-    plugins: opts.mcpPool ? [] : [closeMcpPoolAfterRun(mcpPool)],
+    plugins: [...(opts.mcpPool ? [] : [closeMcpPoolAfterRun(mcpPool)]), ...(versioned ? [versioned.plugin] : [])],
   });
 }

@@ -4,12 +4,18 @@
  * Each grant carries a fencing token that only grows; the device worker refuses any action
  * whose token is not the current, unexpired holder's. A holder keeps its lease by renewing;
  * one that stops (terminated run, workers down) loses the device when the lease runs out.
+ *
+ * It continues as new every `grantsPerRun` grants, past `maxHistoryEvents` events, or when
+ * Temporal suggests it, carrying its queue (in order), its holder with its token and lease, the
+ * next token and the describe requests not yet answered: so no execution's history grows
+ * without bound, and nothing a run relies on changes across it.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -54,19 +60,28 @@ export interface DeviceLockState {
   lastResult?: ActionOutcome;
   current?: CurrentAction;
   stats: DeviceStats;
+  /** Runs that asked for the settings before the device's worker gave them. */
+  describeRequests?: Array<{ requestId: string; workflowId: string }>;
 }
 
 export interface DeviceLockInput {
   deviceId: string;
   /** Carried across continue-as-new. */
   state?: DeviceLockState;
-  /** Continue as new beyond this many history events (default 10 000), besides when Temporal suggests it. */
+  /** Continue as new beyond this many history events (default 5,000), besides when Temporal suggests it. */
   maxHistoryEvents?: number;
+  /** Continue as new after this many grants (default 200). */
+  grantsPerRun?: number;
 }
 
 /** Waiters hear their position at most this often: a long queue must not flood them with signals. */
 const POSITION_BROADCAST_MS = 1000;
-const MAX_HISTORY_EVENTS = 10_000;
+/** Before BOUNDED_LOCK_PATCH: continue as new past 10,000 events, which ended runs just over the 10,000 mark. */
+const LEGACY_MAX_HISTORY_EVENTS = 10_000;
+const MAX_HISTORY_EVENTS = 5_000;
+const GRANTS_PER_RUN = 200;
+/** Runs before it continued as new only past 10,000 events (or when Temporal suggested it). */
+export const BOUNDED_LOCK_PATCH = 'device-lock-bounded-runs';
 
 const emptyStats = (): DeviceStats => ({
   uploads: 0,
@@ -85,6 +100,10 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
     nextToken: workflowInfo().startTime.getTime(),
     stats: emptyStats(),
   };
+  const bounded = patched(BOUNDED_LOCK_PATCH);
+  const maxEvents = input.maxHistoryEvents ?? (bounded ? MAX_HISTORY_EVENTS : LEGACY_MAX_HISTORY_EVENTS);
+  const grantsPerRun = bounded ? (input.grantsPerRun ?? GRANTS_PER_RUN) : Infinity;
+  let grantsHere = 0;
   let changed = false;
   let positionsDirty = s.waiting.length > 0;
   let lastBroadcast = 0;
@@ -105,7 +124,8 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
     return p;
   };
 
-  const describeRequests: Array<{ requestId: string; workflowId: string }> = [];
+  const describeRequests: Array<{ requestId: string; workflowId: string }> = s.describeRequests ?? [];
+  delete s.describeRequests;
   const answerDescribes = (settings: DeviceSettings) => {
     for (const r of describeRequests.splice(0))
       void tell(r.workflowId, (h) => h.signal(deviceSettingsSignal, { requestId: r.requestId, settings }));
@@ -199,6 +219,7 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
       };
       s.holder = holder;
       s.stats.grants++;
+      grantsHere++;
       const delivered = await tell(holder.workflowId, (h) =>
         h.signal(deviceGrantedSignal, { requestId: holder.requestId, token: holder.token, leaseMs, settings }),
       );
@@ -223,10 +244,14 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
     if (positionsDirty && Date.now() - lastBroadcast >= POSITION_BROADCAST_MS) broadcastPositions();
 
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > (input.maxHistoryEvents ?? MAX_HISTORY_EVENTS)) {
+    if (info.continueAsNewSuggested || info.historyLength > maxEvents || grantsHere >= grantsPerRun) {
       await Promise.all([...inFlight]);
       await condition(allHandlersFinished);
-      await continueAsNew<typeof deviceLock>({ ...input, state: s });
+      const carried: DeviceLockState = {
+        ...s,
+        ...(bounded && describeRequests.length > 0 && { describeRequests: [...describeRequests] }),
+      };
+      await continueAsNew<typeof deviceLock>({ ...input, state: carried });
     }
 
     const deadlines: number[] = [];

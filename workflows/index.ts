@@ -1,4 +1,13 @@
 // The workflow bundle's entry: every workflow type the workers run.
-export { runSpec } from './interpreter';
-export { deviceLock } from './device-lock';
-export { reportMcpInventory } from './mcp-inventory';
+import { deviceLock } from './device-lock';
+import { agentLoop } from './llm/agent-workflow';
+import { deviceLeaseKeeper } from './steps/device-hold';
+import { runSpec } from './interpreter';
+import { reportMcpInventory } from './mcp-inventory';
+import { declareVersioningBehavior } from './versioning';
+
+declareVersioningBehavior({ runSpec, deviceLock, reportMcpInventory, agentLoop, deviceLeaseKeeper });
+
+export { runSpec, deviceLock, reportMcpInventory };
+// Children of runs' steps.
+export { agentLoop, deviceLeaseKeeper };

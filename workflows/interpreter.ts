@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -19,13 +20,19 @@ import {
   PENDING_APPROVALS_ATTRIBUTE,
   progressQuery,
   type ApprovalResult,
+  type FragmentOutcome,
   type PendingApproval,
   type RunInput,
   type RunPhase,
   type RunProgress,
   type RunResult,
+  type Spec,
   type StepRecord,
 } from './shared';
+import { loadBlob, storeBlob } from './blobs';
+import { carryRecords, needsAfter, needsOf, shownRecord, utf8Length } from './carry';
+import { runInChildren } from './fan-out';
+import { runBounded, runFailFast } from './orchestrations/bounded';
 import { evaluateCondition } from './spec/condition';
 import { ExpressionError, resolveValue, walkPath, type Reference } from './spec/expressions';
 import type { Step } from './spec/types';
@@ -67,27 +74,45 @@ function invalid(type: string, what: string, issues: Array<{ path: string; messa
   return ApplicationFailure.create({ type, message: `${what}: ${list}`, nonRetryable: true, details: [issues] });
 }
 
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
+/**
+ * Marks a run whose spec and inputs passed the checks when it started. A replay that finds the
+ * marker trusts that and checks nothing again, so a rule made stricter since (a new worker
+ * version) never fails a run already under way. Histories without it replay the old way.
+ */
+export const ADMITTED_PATCH = 'spec-checked-at-start';
+/** Continue-as-new carries only what later steps read, big outputs as blob references (carry.ts). */
+export const BOUNDED_CARRY_PATCH = 'bounded-continue-as-new';
+
+/** The run inputs with declared defaults filled in, as the check at start produced them. */
+function withDefaults(spec: Spec, given: Record<string, unknown> = {}): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  for (const [name, decl] of Object.entries(spec.inputs ?? {})) {
+    const value = given[name] ?? decl.default;
+    if (value !== undefined) inputs[name] = value;
   }
-  return bytes;
+  return inputs;
 }
 
-export async function runSpec(input: RunInput): Promise<RunResult> {
+/** The spec and checked inputs to run, or a typed failure naming every problem. */
+function admit(input: RunInput): { spec: Spec; inputs: Record<string, unknown> } {
+  // Built by this interpreter from a checked spec: a continued chain, or a fan-out's child.
+  if (input.fragment || input.resume?.checked) return { spec: input.spec, inputs: input.inputs ?? {} };
+  if (workflowInfo().unsafe.isReplaying && patched(ADMITTED_PATCH)) {
+    return { spec: input.spec, inputs: withDefaults(input.spec, input.inputs) };
+  }
   const checked = validateSpec(input.spec);
   if (!checked.ok) throw invalid('InvalidSpec', `spec "${input.spec?.name}" is invalid`, checked.issues);
   const spec = checked.spec;
   const checkedInputs = validateInputs(spec, input.inputs ?? {});
   if (!checkedInputs.ok)
     throw invalid('InvalidInput', `inputs for spec "${spec.name}" are invalid`, checkedInputs.issues);
+  // Only a run that passed records the marker (a failed check fails the same way on replay).
+  patched(ADMITTED_PATCH);
+  return { spec, inputs: checkedInputs.inputs };
+}
+
+export async function runSpec(input: RunInput): Promise<RunResult> {
+  const { spec, inputs: checkedInputs } = admit(input);
   const options = { ...DEFAULT_RUN_OPTIONS, ...input.options };
   const childSpecs = input.childSpecs ?? {};
 
@@ -96,9 +121,18 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   /** The last decision (or timeout) of each approval id that is no longer pending. */
   const decisions = new Map<string, ApprovalResult>();
   let phase: RunPhase = 'running';
-  const top = new Scope(checkedInputs.inputs);
+  const top = new Scope(checkedInputs);
+  /** Carried records whose output is in the blob store and not loaded yet. */
+  const unloaded = new Set<StepRecord>();
+  const loading = new Map<StepRecord, Promise<void>>();
+  const carry = (id: string, rec: StepRecord) => {
+    top.steps.set(id, rec);
+    if (rec.outputRef && !('output' in rec)) unloaded.add(rec);
+  };
   // Records carried over from an earlier run of this chain are visible to expressions again.
-  for (const [path, rec] of records) if (!path.includes('[')) top.steps.set(path, rec);
+  for (const [path, rec] of records) if (!path.includes('[')) carry(path, rec);
+  // A fan-out's child sees the parent's steps its items read, and nothing else of the parent.
+  for (const [id, rec] of Object.entries(input.fragment?.scope ?? {})) carry(id, rec);
 
   setHandler(progressQuery, (): RunProgress => {
     const all = [...records.entries()];
@@ -106,7 +140,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       spec: { name: spec.name, version: spec.version },
       phase: phase === 'running' && pending.size > 0 ? 'waiting_approval' : phase,
       current: all.filter(([, r]) => r.status === 'running' || r.status === 'waiting').map(([p]) => p),
-      steps: Object.fromEntries(all),
+      steps: Object.fromEntries(all.map(([path, rec]) => [path, shownRecord(rec)])),
       pendingApprovals: [...pending.values()].map((w) => w.request),
       generation: input.resume?.generation ?? 0,
       usage: ledger.summary(),
@@ -213,6 +247,8 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
         if (field === 'status') return walkPath(rec?.status ?? 'skipped', ref.path.slice(2), ref.text);
         if (!rec) throw missing(`step "${id}" did not run`);
         if (rec.status !== 'completed') throw missing(`step "${id}" is ${rec.status}`);
+        // ensureLoaded runs before anything is resolved; a record still without its output is our bug.
+        if (unloaded.has(rec)) throw new Error(`output of step "${id}" read before it was loaded`);
         return walkPath(rec.output, ref.path.slice(2), ref.text);
       }
       const local = scope.findLocal(ref.root);
@@ -230,6 +266,34 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
         throw specDataFailure(err, site);
       }
     };
+
+  /** Loads (one activity each, once) the blob-stored outputs of the steps `ids` that `scope` sees. */
+  const ensureLoaded = async (ids: Iterable<string>, scope: Scope, path: string): Promise<void> => {
+    if (unloaded.size === 0) return;
+    for (const id of ids) {
+      const rec = scope.findStep(id);
+      if (!rec || !unloaded.has(rec) || !rec.outputRef) continue;
+      const ref = rec.outputRef;
+      let load = loading.get(rec);
+      if (!load) {
+        load = loadBlob(ref, path).then((output) => {
+          rec.output = output;
+          unloaded.delete(rec);
+        });
+        loading.set(rec, load);
+      }
+      await load;
+    }
+  };
+
+  /** Step outputs `value` reads; malformed text fails as spec data at `site`. */
+  const outputsRead = (value: unknown, site: DataSite): Set<string> => {
+    try {
+      return needsOf([value]).outputs;
+    } catch (err) {
+      throw specDataFailure(err, site);
+    }
+  };
 
   const runList = async (steps: Step[], scope: Scope, prefix: string): Promise<unknown> => {
     let last: unknown = null;
@@ -258,11 +322,46 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       },
       runSteps: (list) => runList(list, scope, prefix),
       runIsolated: (list, key, locals) => runList(list, new Scope(scope.inputs, scope, locals), `${path}[${key}]`),
+      runInChildren: async (list, items, opts) => {
+        const needs = needsOf([list]);
+        const read: Array<[string, StepRecord]> = [];
+        for (const id of new Set([...needs.outputs, ...needs.statuses])) {
+          const rec = scope.findStep(id);
+          if (rec) read.push([id, rec]);
+        }
+        const locals: Record<string, unknown> = {};
+        for (const name of needs.locals) {
+          const local = scope.findLocal(name);
+          if (local) locals[name] = local.value;
+        }
+        const inputs: Record<string, unknown> = {};
+        for (const name of needs.inputs) {
+          if (Object.prototype.hasOwnProperty.call(scope.inputs, name)) inputs[name] = scope.inputs[name];
+        }
+        return runInChildren(
+          {
+            path,
+            spec: { name: spec.name, version: spec.version },
+            steps: list,
+            items,
+            inputs,
+            locals,
+            scope: await carryRecords(read, needs.outputs, options.maxInlineOutputBytes, (p, out) => storeBlob(out, p)),
+            childSpecs,
+            options,
+            ledger: ctx.ledger,
+            report: ctx.report,
+          },
+          opts,
+        );
+      },
       requestApproval: (req, key) => requestApproval(path, req, key === undefined ? path : `${path}.${key}`),
       ledger: ledger.forStep(path),
       report: (progress) => (record.progress = progress),
     };
     try {
+      // Not even an await when nothing waits in the blob store: older histories replay tick for tick.
+      if (unloaded.size > 0) await ensureLoaded(outputsRead(step, site), scope, path);
       const result = await stepKindOf(step).run(step, ctx);
       const skipped = result instanceof StepSkipped ? result : undefined;
       const output = (skipped ? { skipped: true, reason: skipped.reason, ...skipped.output } : result) ?? null;
@@ -301,7 +400,23 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
     }
   };
 
+  /** A fan-out's child: runs its items as the parent would have, returns each one's outcome. */
+  const runFragment = async (f: NonNullable<RunInput['fragment']>): Promise<FragmentOutcome[]> => {
+    const outer = new Scope(checkedInputs, top, f.locals);
+    const item = (j: number) =>
+      runList(spec.steps, new Scope(checkedInputs, outer, f.items[j]), `${f.path}[${f.from + j}]`);
+    if (f.mode === 'collect') return runBounded(f.items.length, f.maxConcurrency, item);
+    const outputs = await runFailFast(f.items.length, f.maxConcurrency, item);
+    return outputs.map((output) => ({ status: 'completed', output }));
+  };
+
   try {
+    if (input.fragment) {
+      const outcomes = await runFragment(input.fragment);
+      phase = 'completed';
+      // The items' records stay in this run's progress; the parent needs only the outcomes.
+      return { output: outcomes, steps: {}, usage: ledger.summary() };
+    }
     const first = input.resume?.nextStep ?? 0;
     for (let i = first; i < spec.steps.length; i++) {
       await runStep(spec.steps[i] as Step, top, '');
@@ -309,25 +424,42 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       const every = options.continueAsNewAfterSteps;
       const moreToDo = i + 1 < spec.steps.length;
       if (moreToDo && ((every > 0 && done >= every) || workflowInfo().continueAsNewSuggested)) {
+        const bounded = patched(BOUNDED_CARRY_PATCH);
+        const steps = bounded
+          ? await carryRecords(
+              [...records].filter(([path]) => !path.includes('[')),
+              needsAfter(spec, i + 1).outputs,
+              options.maxInlineOutputBytes,
+              (path, output) => storeBlob(output, path),
+            )
+          : Object.fromEntries(records);
         // Handlers must finish before the history is closed, or their callers see an error.
         await condition(allHandlersFinished);
         await continueAsNew<typeof runSpec>({
           ...input,
+          ...(bounded && { inputs: checkedInputs }),
           resume: {
             nextStep: i + 1,
-            steps: Object.fromEntries(records),
+            steps,
             generation: (input.resume?.generation ?? 0) + 1,
             ledger: ledger.state(),
+            ...(bounded && { checked: true }),
           },
         });
       }
+    }
+    if (unloaded.size > 0) {
+      // Without an `output` mapping the run's output is every top-level step's output.
+      const read = spec.output === undefined ? spec.steps.map((s) => s.id) : outputsRead(spec.output, { output: true });
+      await ensureLoaded(read, top, 'output');
     }
     const output =
       spec.output === undefined
         ? Object.fromEntries(spec.steps.map((s) => [s.id, top.findStep(s.id)?.output ?? null]))
         : resolveIn(top, { output: true })(spec.output);
     phase = 'completed';
-    return { output, steps: Object.fromEntries(records), usage: ledger.summary() };
+    const steps = Object.fromEntries([...records].map(([path, rec]) => [path, shownRecord(rec)]));
+    return { output, steps, usage: ledger.summary() };
   } catch (err) {
     phase = isCancellation(err) ? 'cancelled' : 'failed';
     // A parent charges what its failed child spent from this (steps/child.ts).

@@ -37,13 +37,46 @@ export interface RunOptions {
   continueAsNewAfterSteps?: number;
   /** Tokens and/or US dollars the run's model calls may spend before a human must raise it. */
   budget?: Budget;
+  /**
+   * A `map` over more items runs them in child workflows, this many items per child, so no
+   * execution's history grows with the length of the list.
+   */
+  maxInlineMapItems?: number;
+  /** A `research` step with more researchers runs them in child workflows, this many per child. */
+  maxInlineAgents?: number;
+  /** Step outputs bigger than this (UTF-8 JSON bytes) cross continue-as-new as blob references. */
+  maxInlineOutputBytes?: number;
+  /**
+   * An agent that may take more turns runs its loop in a child workflow that continues as new
+   * every few dozen turns, so no execution's history grows with the number of turns.
+   */
+  maxInlineAgentTurns?: number;
 }
 
 export const DEFAULT_RUN_OPTIONS: Required<RunOptions> = {
   maxOutputBytes: 256 * 1024,
   continueAsNewAfterSteps: 0,
   budget: {},
+  maxInlineMapItems: 100,
+  maxInlineAgents: 10,
+  maxInlineOutputBytes: 64 * 1024,
+  maxInlineAgentTurns: 20,
 };
+
+/**
+ * A step output kept in the blob store (BLOB_STORE_DIR): content-addressed JSON, loaded by the
+ * run that needs it again. Only its hash and size travel in workflow inputs and history.
+ */
+export interface BlobRef {
+  sha256: string;
+  bytes: number;
+}
+
+/** The blob store's activities, registered on the orchestrator worker. */
+export interface BlobActivities {
+  storeBlob(value: unknown): Promise<BlobRef>;
+  loadBlob(ref: BlobRef): Promise<unknown>;
+}
 
 export type StepStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'skipped';
 
@@ -54,6 +87,8 @@ export interface StepRecord {
   startedAt: string;
   finishedAt?: string;
   output?: unknown;
+  /** Where `output` is kept when the record was carried across continue-as-new without it. */
+  outputRef?: BlobRef;
   error?: string;
   /** Tokens and cost of the model calls this step made itself. */
   usage?: UsageTotals;
@@ -64,10 +99,41 @@ export interface StepRecord {
 /** Carried across continue-as-new so a long run resumes where it stopped. */
 export interface ResumeState {
   nextStep: number;
+  /**
+   * Records of the steps run so far: every top-level one (for progress), with its output only
+   * when a later step or the run's output can still read it (a big one as `outputRef`).
+   */
   steps: Record<string, StepRecord>;
   generation: number;
   ledger?: LedgerState;
+  /** The chain's first run checked the spec and inputs; `inputs` hold the checked values. */
+  checked?: boolean;
 }
+
+/**
+ * A slice of a fan-out (map items, researchers) that a parent run hands to a child run: the
+ * child runs `spec.steps` once per item, as the parent would have, with the paths the parent
+ * would have used (`<path>[<key>].<id>`). Built by the interpreter from a checked spec, so the
+ * child does not check it again (its steps may read the parent's steps through `scope`).
+ */
+export interface FragmentInput {
+  /** Path of the step that fans out, e.g. `each`. */
+  path: string;
+  /** Key of the first item; the others follow in order. */
+  from: number;
+  /** Each item's locals, e.g. `{ item, index }`. */
+  items: Array<Record<string, unknown>>;
+  /** Locals of the scope around the fanning-out step that the items read. */
+  locals: Record<string, unknown>;
+  /** Records of the parent's steps that the items read (big outputs as `outputRef`). */
+  scope: Record<string, StepRecord>;
+  maxConcurrency: number;
+  /** failFast: the first failing item fails the child; collect: each item's outcome is returned. */
+  mode: 'failFast' | 'collect';
+}
+
+/** What a fragment child returns: one outcome per item, in order. */
+export type FragmentOutcome = { status: 'completed'; output: unknown } | { status: 'failed'; error: string };
 
 export interface RunInput {
   spec: Spec;
@@ -76,6 +142,8 @@ export interface RunInput {
   childSpecs?: Record<string, Spec>;
   options?: RunOptions;
   resume?: ResumeState;
+  /** Set by the interpreter on the child runs of a big fan-out (see FragmentInput). */
+  fragment?: FragmentInput;
 }
 
 export interface RunResult {
@@ -139,12 +207,15 @@ export const PENDING_APPROVALS_ATTRIBUTE = defineSearchAttributeKey(
 /** The run's model usage so far, for visibility queries such as `AgentCostUsd > 1`. */
 export const TOKENS_ATTRIBUTE = defineSearchAttributeKey('AgentTokens', SearchAttributeType.INT);
 export const COST_USD_ATTRIBUTE = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
+/** On a rerun or retry started through the API: the workflow id of the run it repeats. */
+export const RERUN_OF_ATTRIBUTE = defineSearchAttributeKey('AgentRerunOf', SearchAttributeType.KEYWORD);
 /** Every custom search attribute the project uses: registered by the dev server, tests and operators. */
 export const CUSTOM_SEARCH_ATTRIBUTE_KEYS = [
   SPEC_NAME_ATTRIBUTE,
   PENDING_APPROVALS_ATTRIBUTE,
   TOKENS_ATTRIBUTE,
   COST_USD_ATTRIBUTE,
+  RERUN_OF_ATTRIBUTE,
 ] as const;
 const CLI_TYPE_NAMES = {
   [SearchAttributeType.KEYWORD]: 'Keyword',

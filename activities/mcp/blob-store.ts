@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BlobReference } from '../../workflows/steps/tool';
+import { ContentStore, sha256Of } from '../blobs/content-store';
 
 const EXTENSIONS: Record<string, string> = {
   'image/png': '.png',
@@ -26,20 +24,10 @@ export class BlobStore {
 
   async put(base64: string, mimeType: string): Promise<BlobReference> {
     const data = Buffer.from(base64, 'base64');
-    const sha256 = createHash('sha256').update(data).digest('hex');
+    const sha256 = sha256Of(data);
     const ref = { mimeType, bytes: data.length, sha256 };
     if (!this.dir) return { ...ref, ref: `sha256:${sha256}` };
-    const file = path.resolve(this.dir, `${sha256}${EXTENSIONS[mimeType] ?? '.bin'}`);
-    const exists = await stat(file).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) {
-      await mkdir(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, data);
-      await rename(tmp, file);
-    }
+    const { file } = await new ContentStore(this.dir).put(data, EXTENSIONS[mimeType] ?? '.bin', sha256);
     return { ...ref, ref: pathToFileURL(file).href };
   }
 }

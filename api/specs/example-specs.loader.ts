@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { EXAMPLES_DIR, SPEC_STORE } from '../tokens';
+import type { LlmConfig } from '../../activities/llm/config/types';
+import { EXAMPLES_DIR, LLM_MODELS, SPEC_STORE } from '../tokens';
+import { modelIssues } from '../workflows/model-check';
 import { registerExampleSpecs } from './example-specs';
 import type { SpecStore } from './spec-store';
 
@@ -11,6 +13,7 @@ export class ExampleSpecsLoader implements OnApplicationBootstrap {
   constructor(
     @Inject(SPEC_STORE) private readonly store: SpecStore,
     @Inject(EXAMPLES_DIR) private readonly dir: string | null,
+    @Inject(LLM_MODELS) private readonly llm: LlmConfig | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -19,5 +22,15 @@ export class ExampleSpecsLoader implements OnApplicationBootstrap {
     const names = registered.map((r) => `${r.name} v${r.version}${r.created ? ' (new)' : ''}`);
     this.logger.log(`registered ${names.length} example spec(s)${names.length ? `: ${names.join(', ')}` : ''}`);
     if (failed.length) this.logger.warn(`${failed.length} example spec file(s) skipped, see the errors above`);
+    if (!this.llm) return;
+    // Say now, not at the first run, which examples need models this deployment does not have.
+    for (const { name } of registered) {
+      const spec = (await this.store.get(name))?.spec;
+      const defaults = Object.fromEntries(
+        Object.entries(spec?.inputs ?? {}).flatMap(([k, d]) => (d.default === undefined ? [] : [[k, d.default]])),
+      );
+      const [first] = spec ? modelIssues(spec, defaults, {}, this.llm) : [];
+      if (first) this.logger.warn(`example "${name}" cannot run until its model is configured: ${first.message}`);
+    }
   }
 }

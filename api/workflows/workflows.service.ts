@@ -13,6 +13,7 @@ import {
 import type { Payload } from '@temporalio/common';
 import { google, temporal } from '@temporalio/proto';
 import { runUrl, type TemporalConfig } from '../../temporal/config';
+import type { LlmConfig } from '../../activities/llm/config/types';
 import type { runSpec } from '../../workflows/interpreter';
 import {
   approveUpdate,
@@ -29,7 +30,8 @@ import { resolveChildSpecs, validateInputs, validateSpec } from '../../workflows
 import { runLinksOf } from '../history/run-links';
 import type { SpecStore } from '../specs/spec-store';
 import { describeTemporalError, temporalErrorToHttp } from '../temporal/temporal-errors';
-import { SPEC_LIMITS, SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
+import { LLM_MODELS, SPEC_LIMITS, SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
+import { modelIssues } from './model-check';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { openPageToken, sealPageToken } from './page-token';
 import { REQUEST_HASH_MEMO, runWorkflowId, startRequestHash } from './run-identity';
@@ -93,6 +95,7 @@ export class WorkflowsService {
     @Inject(TEMPORAL_CONFIG) private readonly config: TemporalConfig,
     @Inject(SPEC_STORE) private readonly store: SpecStore,
     @Inject(SPEC_LIMITS) private readonly limits: SpecLimits,
+    @Inject(LLM_MODELS) private readonly llm: LlmConfig | null,
   ) {}
 
   /**
@@ -111,6 +114,7 @@ export class WorkflowsService {
       const at = body.specName === undefined ? 'spec' : 'specName';
       throw new RequestValidationError(children.issues.map((i) => ({ ...i, path: i.path === 'spec' ? at : i.path })));
     }
+    this.checkModels(body, spec, inputs.inputs, children.childSpecs);
     const workflowId = runWorkflowId(spec.name, body.runId ?? randomUUID());
     const input: RunInput = { spec, inputs: inputs.inputs, childSpecs: children.childSpecs, options: body.options };
     const version = spec.version === undefined ? '' : ` v${spec.version}`;
@@ -162,6 +166,23 @@ export class WorkflowsService {
         webUiUrl: runUrl(this.config, workflowId, existing.runId),
       };
     }
+  }
+
+  /** Every model a step names must be in the workers' models config: a typo is a 400, not a run that fails later. */
+  private checkModels(
+    body: StartRunBody,
+    spec: Spec,
+    inputs: Record<string, unknown>,
+    childSpecs: Record<string, Spec>,
+  ): void {
+    if (!this.llm) return;
+    const issues = modelIssues(spec, inputs, childSpecs, this.llm);
+    if (issues.length === 0) return;
+    // A registered spec is named, not sent: the issue names the field and the step inside it.
+    const named = body.specName !== undefined;
+    throw new RequestValidationError(
+      issues.map((i) => (named ? { path: 'specName', message: `${i.path}: ${i.message}` } : i)),
+    );
   }
 
   /** One page of spec runs from Temporal visibility (eventually consistent: a new run shows up after a moment). */

@@ -50,7 +50,7 @@ const agent = (extra: Partial<AgentStep>): AgentStep => ({
   ...extra,
 });
 
-/** Each mcpCallTool activity's summary with its start and close times, from the run's history. */
+/** Each tool call activity's (agentCallTool, mcpCallTool before) summary with its start and close times, from the run's history. */
 async function toolActivities(handle: RunHandle): Promise<Array<{ summary: string; started: number; closed: number }>> {
   const events = (await handle.fetchHistory()).events ?? [];
   const ms = (e: (typeof events)[number]) =>
@@ -70,7 +70,8 @@ async function toolActivities(handle: RunHandle): Promise<Array<{ summary: strin
     } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
       const sid = String(e.activityTaskCompletedEventAttributes?.scheduledEventId);
       const s = scheduled.get(sid);
-      if (s?.type === 'mcpCallTool') out.push({ summary: s.summary, started: started.get(sid) ?? 0, closed: ms(e) });
+      if (s?.type === 'agentCallTool' || s?.type === 'mcpCallTool')
+        out.push({ summary: s.summary, started: started.get(sid) ?? 0, closed: ms(e) });
     }
   }
   return out;

@@ -34,12 +34,19 @@ export interface ToolCallOptions {
   retry?: RetrySpec;
 }
 
-const DEFAULT_AGENT_TOOL_RETRY: RetrySpec = {
+export const DEFAULT_AGENT_TOOL_RETRY: RetrySpec = {
   maxAttempts: 3,
   initialInterval: '1s',
   backoffCoefficient: 2,
   maxInterval: '10s',
 };
+
+/** A tool's output as the model reads it: its text (or JSON), cut at `limit` characters with a note. */
+export function toolResultText(out: ToolOutput, limit: number): string {
+  const text =
+    out.text || (out.structured !== undefined ? JSON.stringify(out.structured) : JSON.stringify(out.content));
+  return text.length > limit ? `${text.slice(0, limit)}\n[truncated: ${text.length - limit} more characters]` : text;
+}
 
 export function matchesPattern(address: string, pattern: string): boolean {
   return pattern.endsWith('.*') ? address.startsWith(pattern.slice(0, -1)) : address === pattern;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
 import { errorMessage } from '../steps/errors';
 
 export type Outcome<T> = { status: 'completed'; output: T } | { status: 'failed'; error: string };
@@ -28,6 +28,34 @@ export async function runBounded<T>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
   return outcomes;
+}
+
+/**
+ * Runs `count` tasks, at most `limit` at a time, in a fixed pool of lanes (deterministic). The
+ * first task that fails cancels the others; once they have stopped, its error is thrown.
+ */
+export async function runFailFast<T>(count: number, limit: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < count) {
+      const index = next++;
+      results[index] = await task(index);
+    }
+  };
+  await new CancellationScope().run(async () => {
+    const running = Array.from({ length: Math.min(limit, count) }, lane);
+    try {
+      await Promise.all(running);
+    } catch (err) {
+      failed = true;
+      CancellationScope.current().cancel();
+      await Promise.allSettled(running);
+      throw err;
+    }
+  });
+  return results;
 }
 
 export const countSchema = z.union([

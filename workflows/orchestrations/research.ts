@@ -3,10 +3,11 @@
  * model call), N researcher agents answer them in parallel (at most `maxConcurrentAgents` at a
  * time), M synthesisers each merge a share of the findings, and one executive writes the report.
  * Every call is a step of its own under this one (`<id>[i].researcher`, …), so each shows in
- * progress and history with its usage; the output keeps every level.
+ * progress and history with its usage; the output keeps every level. More researchers than the
+ * run's `maxInlineAgents` run in child workflows of that many each (their steps show there).
  */
 import { z } from 'zod';
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { durationSchema, retrySchema, stepIdSchema } from '../spec/common';
 import type { Duration } from '../spec/duration';
 import type { RetrySpec } from '../spec/common';
@@ -87,6 +88,9 @@ function systemFor(role: keyof typeof SYSTEM, step: ResearchStep, ctx: StepConte
   return extra === undefined ? SYSTEM[role] : `${SYSTEM[role]}\n\n${asText(ctx.resolve(extra))}`;
 }
 
+/** Runs before it ran every researcher in the run's own history, however many. */
+export const RESEARCHERS_IN_CHILDREN_PATCH = 'researchers-in-child-workflows';
+
 /** Contiguous shares: synthesiser i gets findings [⌊i·n/m⌋, ⌊(i+1)·n/m⌋). */
 export function shares(n: number, m: number): number[][] {
   return Array.from({ length: m }, (_, i) => {
@@ -135,11 +139,20 @@ export async function runResearch(step: ResearchStep, ctx: StepContext): Promise
     onMaxIterations: 'finalAnswer',
     ...call,
   };
-  const researched = await runBounded(
-    n,
-    parallel,
-    (i) => ctx.runIsolated([researcher], i, { question, subQuestion: plan.subQuestions[i] }) as Promise<AgentResult>,
-  );
+  const perChild = ctx.options.maxInlineAgents;
+  const researched =
+    n > perChild && patched(RESEARCHERS_IN_CHILDREN_PATCH)
+      ? ((await ctx.runInChildren(
+          [researcher],
+          Array.from({ length: n }, (_, i) => ({ question, subQuestion: plan.subQuestions[i] })),
+          { perChild, maxConcurrency: parallel, mode: 'collect' },
+        )) as Array<Outcome<AgentResult>>)
+      : await runBounded(
+          n,
+          parallel,
+          (i) =>
+            ctx.runIsolated([researcher], i, { question, subQuestion: plan.subQuestions[i] }) as Promise<AgentResult>,
+        );
   const findings: Finding[] = researched.map((r: Outcome<AgentResult>, i) => ({
     subQuestion: plan.subQuestions[i] as string,
     ...(r.status === 'completed'

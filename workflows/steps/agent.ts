@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { patched } from '@temporalio/workflow';
 import { durationSchema, retrySchema, stepIdSchema, type RetrySpec } from '../spec/common';
 import type { Duration } from '../spec/duration';
 import { resolveAgentTools, TOOL_PATTERN_RE } from '../llm/agent-tools';
-import { runAgentLoop, type AgentResult } from '../llm/agent-loop';
+import { runAgentLoop, type AgentLoopOptions, type AgentResult } from '../llm/agent-loop';
+import { runAgentInChild } from '../llm/agent-workflow';
 import { callOptionsOf, modelOf, modelStepShape, outputSchemaSchema, type ModelStepFields } from '../llm/step-fields';
 import { asText } from './llm';
 import type { BaseStep, StepContext, StepKind } from './step-kind';
@@ -10,7 +12,9 @@ import type { BaseStep, StepContext, StepKind } from './step-kind';
 /**
  * A model that may call MCP tools: model → tool calls (in parallel, one activity each) → results
  * → model, up to `maxIterations` turns. The output is `{ answer, iterations, toolCalls }`; each
- * turn shows in the step's `progress`.
+ * turn shows in the step's `progress`. An agent that may take more turns than the run's
+ * `maxInlineAgentTurns` runs its loop in a child workflow that continues as new (its progress
+ * then shows the turn of its latest request and, at the end, the last turns).
  */
 export interface AgentStep extends BaseStep, ModelStepFields {
   kind: 'agent';
@@ -34,6 +38,10 @@ export interface AgentStep extends BaseStep, ModelStepFields {
 }
 
 export const DEFAULT_MAX_ITERATIONS = 10;
+/** A long loop continues as new in its own workflow, so the limit is about cost, not history. */
+export const MAX_AGENT_ITERATIONS = 1000;
+/** Runs before it ran every agent loop in the run's own history, however long. */
+export const AGENT_LOOP_CHILD_PATCH = 'agent-loop-in-child-workflow';
 const DEFAULT_MAX_TOOL_RESULT_CHARS = 20_000;
 const toolPatternSchema = z
   .string()
@@ -45,7 +53,7 @@ export const agentStepShape = {
   tools: z.array(toolPatternSchema).optional(),
   requireApproval: z.array(toolPatternSchema).optional(),
   approvers: z.array(z.string().min(1)).optional(),
-  maxIterations: z.number().int().min(1).max(100).optional(),
+  maxIterations: z.number().int().min(1).max(MAX_AGENT_ITERATIONS).optional(),
   onMaxIterations: z.enum(['fail', 'finalAnswer']).optional(),
   schema: outputSchemaSchema.optional(),
   maxRepairs: z.number().int().min(0).max(10).optional(),
@@ -58,7 +66,7 @@ export const agentStepShape = {
 export async function runAgentStep(step: AgentStep, ctx: StepContext): Promise<AgentResult> {
   if (step.budget) ctx.ledger.limit(step.budget);
   const tools = await resolveAgentTools(step.tools ?? [], ctx.path);
-  return runAgentLoop(ctx, {
+  const options: AgentLoopOptions = {
     model: modelOf(step, ctx.resolve),
     system: step.system === undefined ? undefined : asText(ctx.resolve(step.system)),
     prompt: asText(ctx.resolve(step.prompt)),
@@ -74,7 +82,10 @@ export async function runAgentStep(step: AgentStep, ctx: StepContext): Promise<A
     maxToolResultChars: step.maxToolResultChars ?? DEFAULT_MAX_TOOL_RESULT_CHARS,
     call: callOptionsOf(step),
     toolCall: { timeout: step.toolTimeout, retry: step.toolRetry },
-  });
+  };
+  const turns = options.maxIterations + (options.onMaxIterations === 'finalAnswer' ? 1 : 0);
+  if (turns > ctx.options.maxInlineAgentTurns && patched(AGENT_LOOP_CHILD_PATCH)) return runAgentInChild(ctx, options);
+  return runAgentLoop(ctx, options);
 }
 
 export const agentKind: StepKind<AgentStep> = {

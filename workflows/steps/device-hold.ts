@@ -2,13 +2,23 @@
  * A run's side of the device locks: asking for a device, waiting in line, renewing the lease
  * while holding, handing it back. Module state is per workflow execution, so `waits` and
  * `sessions` belong to one run; replay rebuilds them from the recorded signals.
+ *
+ * A session may hold a board for hours: its lease is renewed by a child workflow of its own
+ * (`deviceLeaseKeeper`) that continues as new, so the renewals never grow the run's history.
+ * The keeper ends with the hold (cancelled at release) or with the run (parent close policy),
+ * and renews only while workers run it: a run whose workers are gone still loses the board when
+ * its lease runs out, and the fencing token stops it acting afterwards.
  */
 import {
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowCancellationType,
   condition,
+  continueAsNew,
+  executeChild,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setHandler,
   sleep,
   uuid4,
@@ -136,11 +146,47 @@ export function deviceWaits(): DeviceWaitView[] {
   return [...waits.values()].map((w) => ({ ...w.view }));
 }
 
+export const DEVICE_LEASE_KEEPER_WORKFLOW = 'deviceLeaseKeeper';
+/** Runs before it renewed a session's lease in the run's own history, a timer and a signal each time. */
+export const LEASE_KEEPER_PATCH = 'device-lease-keeper-child';
+/** Renewals one execution of a keeper sends before it continues as new (about 10 events each). */
+export const LEASE_RENEWALS_PER_RUN = 10;
+
+export interface LeaseKeeperInput {
+  deviceId: string;
+  requestId: string;
+  token: number;
+  leaseMs: number;
+}
+
+const renewEveryMs = (leaseMs: number) => Math.max(1, Math.floor(leaseMs / 3));
+
+/**
+ * Renews one hold's lease (every third of it) until cancelled. The lock ignores a renewal whose
+ * token is not its holder's, so a keeper that outlives its hold changes nothing.
+ */
+export async function deviceLeaseKeeper(input: LeaseKeeperInput): Promise<void> {
+  const lock = lockOf(input.deviceId);
+  for (let renewed = 0; ; renewed++) {
+    if (renewed >= LEASE_RENEWALS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof deviceLeaseKeeper>(input);
+    }
+    await sleep(renewEveryMs(input.leaseMs));
+    await lock.signal(deviceLockRenewSignal, { requestId: input.requestId, token: input.token });
+  }
+}
+
 /**
  * Joins the device's queue and waits for the grant (first come, first served). Fails with
- * DeviceUnreachable when the device has no lock, i.e. its worker never started.
+ * DeviceUnreachable when the device has no lock, i.e. its worker never started. A hold kept
+ * across several steps (a session) renews its lease in a keeper child workflow.
  */
-export async function acquireDevice(deviceId: string, stepPath: string, leaseMs?: number): Promise<DeviceHold> {
+export async function acquireDevice(
+  deviceId: string,
+  stepPath: string,
+  leaseMs?: number,
+  opts: { renewInChild?: boolean } = {},
+): Promise<DeviceHold> {
   installHandlers();
   const requestId = uuid4();
   const wait: Wait = {
@@ -165,10 +211,21 @@ export async function acquireDevice(deviceId: string, stepPath: string, leaseMs?
   }
   const grant = wait.grant as Grant;
   const renewals = new CancellationScope();
+  const keeper = opts.renewInChild === true && patched(LEASE_KEEPER_PATCH);
   void renewals
     .run(async () => {
+      if (keeper) {
+        await executeChild(deviceLeaseKeeper, {
+          workflowId: `${workflowInfo().workflowId}.${stepPath}.lease-${grant.token}`,
+          args: [{ deviceId, requestId, token: grant.token, leaseMs: grant.leaseMs }],
+          staticSummary: `Renews the lease of ${deviceId} (token ${grant.token}) for ${stepPath}`,
+          // Release does not wait for the keeper to stop: the lock ignores a late renewal.
+          cancellationType: ChildWorkflowCancellationType.TRY_CANCEL,
+        });
+        return;
+      }
       for (;;) {
-        await sleep(Math.max(1, Math.floor(grant.leaseMs / 3)));
+        await sleep(renewEveryMs(grant.leaseMs));
         if (wait.revoked) return;
         await lock.signal(deviceLockRenewSignal, { requestId, token: grant.token });
       }
@@ -226,7 +283,7 @@ export class DeviceSession {
   }
 
   async acquire(): Promise<DeviceHold> {
-    this.hold ??= await acquireDevice(this.deviceId, this.path, this.leaseMs);
+    this.hold ??= await acquireDevice(this.deviceId, this.path, this.leaseMs, { renewInChild: true });
     return this.hold;
   }
 

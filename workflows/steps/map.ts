@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
 import { stepIdSchema } from '../spec/common';
 import type { Step } from '../spec/types';
 import type { BaseStep, StepKind } from './step-kind';
@@ -7,7 +7,8 @@ import type { BaseStep, StepKind } from './step-kind';
 /**
  * Runs `steps` once per item of a list, at most `maxConcurrency` items at a time. Inside, `item`
  * and `index` name the current element. The output is the list of each item's last step output,
- * in item order. The first failing item cancels the others and fails the step.
+ * in item order. The first failing item cancels the others and fails the step. A list longer than
+ * the run's `maxInlineMapItems` runs in child workflows of that many items each (fan-out.ts).
  */
 export interface MapStep extends BaseStep {
   kind: 'map';
@@ -17,6 +18,8 @@ export interface MapStep extends BaseStep {
 }
 
 export const DEFAULT_MAP_CONCURRENCY = 4;
+/** Runs before it ran every item in the run's own history, however many. */
+export const MAP_IN_CHILDREN_PATCH = 'map-items-in-child-workflows';
 
 export const mapKind: StepKind<MapStep> = {
   kind: 'map',
@@ -39,6 +42,19 @@ export const mapKind: StepKind<MapStep> = {
         nonRetryable: true,
       });
     }
+    const limit = step.maxConcurrency ?? DEFAULT_MAP_CONCURRENCY;
+    const perChild = ctx.options.maxInlineMapItems;
+    if (items.length > perChild && patched(MAP_IN_CHILDREN_PATCH)) {
+      const locals = items.map((item, index) => ({ item, index }));
+      const outcomes = await ctx.runInChildren(step.steps, locals, {
+        perChild,
+        maxConcurrency: limit,
+        mode: 'failFast',
+      });
+      // failFast: a failing item failed the step, so every outcome here completed.
+      return outcomes.map((o) => (o.status === 'completed' ? o.output : null));
+    }
+    // The same lanes as runFailFast, written out: older histories replay these exact awaits.
     const results: unknown[] = new Array(items.length);
     let next = 0;
     let failed = false;
@@ -49,7 +65,7 @@ export const mapKind: StepKind<MapStep> = {
         results[index] = await ctx.runIsolated(step.steps, index, { item: items[index], index });
       }
     };
-    const lanes = Math.min(step.maxConcurrency ?? DEFAULT_MAP_CONCURRENCY, items.length);
+    const lanes = Math.min(limit, items.length);
     await new CancellationScope().run(async () => {
       const running = Array.from({ length: lanes }, lane);
       try {

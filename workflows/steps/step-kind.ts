@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Condition } from '../spec/condition';
 import type { Step } from '../spec/types';
-import type { RunOptions, Spec } from '../shared';
+import type { FragmentInput, FragmentOutcome, RunOptions, Spec } from '../shared';
 import type { StepLedger } from '../llm/ledger';
 
 /** Fields every step has, whatever its kind. */
@@ -22,6 +22,13 @@ export interface NestedSteps {
   locals?: string[];
 }
 
+export interface FanOutOptions {
+  perChild: number;
+  /** Items running at once, over all children. */
+  maxConcurrency: number;
+  mode: FragmentInput['mode'];
+}
+
 /** What the interpreter gives a step kind while it runs. */
 export interface StepContext {
   /** Progress path of this step, e.g. `fetch` or `each[2].fetch`. */
@@ -38,6 +45,12 @@ export interface StepContext {
    * `<this path>[key].<id>`. Returns the last output.
    */
   runIsolated(steps: Step[], key: number, locals: Record<string, unknown>): Promise<unknown>;
+  /**
+   * Runs `steps` once per item as `runIsolated` would (keys 0, 1, …), in child workflows of
+   * `perChild` items each, so a big fan-out grows no single history. Each child gets the run
+   * inputs, outer locals and the records of the steps the items read, nothing else.
+   */
+  runInChildren(steps: Step[], items: Array<Record<string, unknown>>, opts: FanOutOptions): Promise<FragmentOutcome[]>;
   /**
    * Waits for a human decision on this step. `key` names one of several decisions a step can wait
    * for at once (e.g. an agent's tool calls): the approval id is then `<path>.<key>`.

@@ -1,0 +1,117 @@
+/**
+ * An agent's conversation by reference: the messages live in the blob store as a chain of
+ * content-addressed nodes (each holds the messages one turn added and a reference to the node
+ * before), and a turn's activity input carries the reference plus the few messages it adds. So
+ * each turn's input stays small however long the conversation, and a history grows with the
+ * number of turns, not with their square. Tool results go into the store the same way.
+ */
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { toRetryPolicy } from '../spec/common';
+import { durationToMs } from '../spec/duration';
+import type { BlobRef } from '../shared';
+import { DEFAULT_TOOL_HEARTBEAT_TIMEOUT, DEFAULT_TOOL_TIMEOUT, type ToolCallInput } from '../steps/tool';
+import { DEFAULT_AGENT_TOOL_RETRY, type AgentTool, type ToolCallOptions } from './agent-tools';
+import type { LlmMessage, LlmRequest, LlmResponse, LlmToolSpec } from './contract';
+import type { StepLedger } from './ledger';
+import {
+  DEFAULT_LLM_HEARTBEAT_TIMEOUT,
+  DEFAULT_LLM_RETRY,
+  DEFAULT_LLM_TIMEOUT,
+  spentBy,
+  type ModelCallOptions,
+} from './model-call';
+
+/**
+ * Runs before it sent the whole conversation as every turn's input and each tool result inline.
+ * Recorded histories without this marker replay the old way.
+ */
+export const CONVERSATION_BY_REFERENCE_PATCH = 'agent-conversation-by-reference';
+
+/** A message a turn adds: inline (a prompt, an error), or stored (a tool's result). */
+export type AppendedMessage = LlmMessage | { stored: BlobRef };
+
+export interface LlmTurnRequest extends Omit<LlmRequest, 'messages' | 'tools'> {
+  /** The conversation so far as an earlier turn stored it; none on the first turn. */
+  conversation?: BlobRef;
+  /** Messages to add before the model is asked. */
+  append: AppendedMessage[];
+  /** Declared on the first turn and kept with the conversation; later turns leave it out. */
+  tools?: LlmToolSpec[];
+}
+
+export interface LlmTurnResponse extends LlmResponse {
+  /** The conversation the model was shown (without its reply). */
+  conversation: BlobRef;
+  /** The conversation with the model's reply added; only when the reply calls tools. */
+  withReply?: BlobRef;
+}
+
+export interface AgentToolCallInput extends ToolCallInput {
+  /** The model's id of the call and the tool's name as the model knows it. */
+  toolCallId: string;
+  name: string;
+  /** Longest result passed back to the model; the rest is cut with a note. */
+  maxResultChars: number;
+}
+
+/** A tool's result as the model will read it, kept in the blob store. */
+export interface StoredToolResult {
+  stored: BlobRef;
+  /** Characters of the stored message's content. */
+  chars: number;
+}
+
+export interface ConversationActivities {
+  llmChatTurn(request: LlmTurnRequest): Promise<LlmTurnResponse>;
+  agentCallTool(input: AgentToolCallInput): Promise<StoredToolResult>;
+}
+
+/** One model turn on a stored conversation: budget gates, the activity, the charge (as callModel). */
+export async function callModelTurn(
+  ledger: StepLedger,
+  request: LlmTurnRequest,
+  opts: ModelCallOptions & { summary: string },
+): Promise<LlmTurnResponse> {
+  await ledger.gate();
+  const { llmChatTurn } = proxyActivities<ConversationActivities>({
+    startToCloseTimeout: durationToMs(opts.timeout ?? DEFAULT_LLM_TIMEOUT),
+    heartbeatTimeout: durationToMs(opts.heartbeatTimeout ?? DEFAULT_LLM_HEARTBEAT_TIMEOUT),
+    retry: toRetryPolicy(opts.retry ?? DEFAULT_LLM_RETRY),
+    summary: opts.summary,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  try {
+    const response = await llmChatTurn(request);
+    ledger.charge(response.usage);
+    return response;
+  } catch (err) {
+    const spent = spentBy(err);
+    if (spent && spent.calls > 0) ledger.charge(spent);
+    throw err;
+  }
+}
+
+/** One tool call whose result goes to the blob store (summary: `<step>: turn N server.tool`). */
+export function callAgentToolStored(
+  tool: AgentTool,
+  call: { id: string; name: string; arguments: Record<string, unknown> },
+  maxResultChars: number,
+  summary: string,
+  opts: ToolCallOptions,
+): Promise<StoredToolResult> {
+  const { agentCallTool } = proxyActivities<ConversationActivities>({
+    startToCloseTimeout: durationToMs(opts.timeout ?? DEFAULT_TOOL_TIMEOUT),
+    heartbeatTimeout: durationToMs(opts.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
+    retry: toRetryPolicy(opts.retry ?? DEFAULT_AGENT_TOOL_RETRY),
+    summary,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  return agentCallTool({
+    server: tool.server,
+    tool: tool.tool,
+    arguments: call.arguments,
+    toolCallId: call.id,
+    name: call.name,
+    maxResultChars,
+  });
+}

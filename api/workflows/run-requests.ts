@@ -20,6 +20,15 @@ export const clientRunIdSchema = z
 export const runOptionsSchema: z.ZodType<RunOptions> = z.strictObject({
   maxOutputBytes: z.number().int().positive().optional(),
   continueAsNewAfterSteps: z.number().int().nonnegative().optional(),
+  maxInlineMapItems: z.number().int().min(1).max(1000).optional(),
+  maxInlineAgents: z.number().int().min(1).max(100).optional(),
+  maxInlineOutputBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 * 1024 * 1024)
+    .optional(),
+  maxInlineAgentTurns: z.number().int().min(1).max(1000).optional(),
   budget: budgetSchema.optional().meta({
     description:
       'Tokens and/or US dollars the run may spend on model calls before it waits for an approval (id "~budget").',

@@ -1,43 +1,75 @@
 /**
- * The runs whose histories are recorded into test/histories/*.json and replayed in CI against
- * today's workflow code. Each scenario drives its run to the end (approvals included).
+ * The runs `npm run record-histories` records into test/histories and test/replay.test.ts replays
+ * against today's workflow code: every step kind, the bounded-history paths (fan-out children,
+ * continue-as-new, agent loop and lease keeper child workflows) and every example spec. Each run
+ * is kept tiny (few items, few turns, short outputs) so the corpus stays small and replays fast.
+ * The scenario's name is its workflow id (children's ids start with it) and its files' prefix.
  */
-import type { WorkflowHandle } from '@temporalio/client';
-import { approveUpdate, progressQuery, type RunInput, type RunResult, type Spec } from '../../workflows/shared';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { ApprovalInput, PendingApproval, RunOptions, Spec } from '../../workflows/shared';
+import { validateSpec } from '../../workflows/spec/validate';
+import type { Step } from '../../workflows/spec/types';
+import type { Script } from '../fixtures/llm/model-server';
+import { researchScript } from '../fixtures/llm/research-script';
 
-type Handle = WorkflowHandle<(i: RunInput) => Promise<RunResult>>;
+/** What the recording bed offers a scenario's inputs. */
+export interface BedFacts {
+  /** The simulated board (a pty relay to the ROM-loader simulator), served by its device worker. */
+  deviceId: string;
+  /** A small firmware image under the device's artifact roots. */
+  image: string;
+}
 
 export interface Scenario {
   name: string;
+  /** What the history covers, printed by the recorder. */
+  covers: string;
   spec: Spec;
-  inputs?: Record<string, unknown>;
-  extra?: Partial<RunInput>;
-  /** Drives the run (e.g. answers approvals); the run must end, successfully or not. */
-  drive?(handle: Handle): Promise<void>;
+  inputs?: Record<string, unknown> | ((bed: BedFacts) => Record<string, unknown>);
+  childSpecs?: Record<string, Spec>;
+  options?: RunOptions;
+  /** What the stand-in model answers (default: "ok", 10 + 5 tokens). */
+  model?: Script;
+  /** How the run must end; a recording that ends otherwise fails the recorder. */
+  expect: 'completed' | 'failed';
+  /** The decision on each pending approval (default: approve); `unanswered`: let timeouts decide. */
+  decide?: ((approval: PendingApproval) => Omit<ApprovalInput, 'stepId' | 'by'>) | 'unanswered';
+  /** Child runs (id suffixes after `<name>.`) whose own approvals are answered too. */
+  approvalsOn?: string[];
 }
 
-async function approveWhenPending(handle: Handle, stepId: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const p = await handle.query(progressQuery);
-    if (p.pendingApprovals.some((a) => a.stepId === stepId)) {
-      await handle.executeUpdate(approveUpdate, {
-        args: [{ stepId, decision: 'approve', by: 'recorder', comment: 'ok' }],
-      });
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`approval ${stepId} never became pending`);
+const EXAMPLES = path.resolve(__dirname, '../../examples');
+
+/** An example spec as shipped, checked as the API would check it. */
+export function loadExample(name: string): Spec {
+  const checked = validateSpec(parseYaml(readFileSync(path.join(EXAMPLES, `${name}.spec.yaml`), 'utf8')));
+  if (!checked.ok) throw new Error(`examples/${name}.spec.yaml is invalid: ${JSON.stringify(checked.issues)}`);
+  return checked.spec;
 }
 
-const echo = (id: string, args: unknown) => ({ id, kind: 'activity' as const, activity: 'test.echo', args });
+const echo = (id: string, args: unknown): Step => ({ id, kind: 'activity', activity: 'test.echo', args });
+const ask = (id: string, extra: Record<string, unknown> = {}): Step =>
+  ({ id, kind: 'llm', model: 'default', prompt: id, retry: { maxAttempts: 2, initialInterval: '100ms' }, ...extra }) as Step;
+const usage = { input: 10, output: 5 };
+const tokens = (n: number) => ({ input: n - 50, output: 50 });
+
+/** An agent that calls the given tools in its first turn, then answers with what they returned. */
+const toolsThenAnswer =
+  (calls: Array<{ name: string; arguments: Record<string, unknown> }>): Script =>
+  (e) =>
+    e.toolResults.length === 0
+      ? { toolCalls: calls, usage }
+      : { text: e.toolResults.map((r) => r.content).join(' | '), usage };
 
 export const SCENARIOS: Scenario[] = [
   {
-    name: 'parallel-approval',
+    name: 'parallel-approval-defaults',
+    covers: 'activity (spec.* registry), parallel, sleep, approval, ${ref ?? default}',
     spec: {
-      name: 'parallel-approval',
-      inputs: { target: { type: 'string', default: 'esp32-s3' } },
+      name: 'parallel-approval-defaults',
+      inputs: { target: { type: 'string', default: 'esp32-s3' }, note: { type: 'string', required: false } },
       steps: [
         {
           id: 'checks',
@@ -47,38 +79,66 @@ export const SCENARIOS: Scenario[] = [
             [echo('lint', { ok: true }), { id: 'pause', kind: 'sleep', duration: '50ms' }],
           ],
         },
-        { id: 'approve', kind: 'approval', prompt: 'Upload ${steps.build.output.artifact}?', timeout: '1h' },
-        echo('ship', { artifact: '${steps.build.output.artifact}', by: '${steps.approve.output.by}' }),
+        { id: 'approve', kind: 'approval', prompt: 'Ship ${steps.build.output.artifact}?', timeout: '1h' },
+        echo('ship', {
+          by: '${steps.approve.output.by}',
+          comment: '${steps.approve.output.comment ?? null}',
+          note: '${inputs.note ?? "no note"}',
+        }),
       ],
+      output: { shipped: '${steps.ship.output}', missing: "${steps.lint.output.reason ?? 'n/a'}" },
     },
-    drive: (h) => approveWhenPending(h, 'approve'),
+    expect: 'completed',
   },
   {
-    name: 'map-branch',
+    name: 'map-branch-inline',
+    covers: 'map (in the run), branch',
     spec: {
-      name: 'map-branch',
+      name: 'map-branch-inline',
       steps: [
         {
           id: 'each',
           kind: 'map',
-          items: [1, 5, 12, 30, 2],
+          items: [1, 12, 3],
           maxConcurrency: 2,
           steps: [
             {
               id: 'size',
               kind: 'branch',
-              cases: [{ when: { gt: ['${item}', 10] }, steps: [echo('large', { n: '${item}', size: 'large' })] }],
-              otherwise: [echo('small', { n: '${item}', size: 'small' })],
+              cases: [{ when: { gt: ['${item}', 10] }, steps: [echo('large', { n: '${item}' })] }],
+              otherwise: [echo('small', { n: '${item}' })],
             },
           ],
         },
       ],
     },
+    expect: 'completed',
   },
   {
-    name: 'failfast-cancel',
+    name: 'map-in-children',
+    covers: 'map over more than maxInlineMapItems: fan-out child runs',
     spec: {
-      name: 'failfast-cancel',
+      name: 'map-in-children',
+      inputs: { env: { type: 'string', default: 'prod' } },
+      steps: [
+        { id: 'base', kind: 'activity', activity: 'test.text', args: { n: 40, seed: 'b' } },
+        {
+          id: 'each',
+          kind: 'map',
+          items: [1, 2, 3, 4, 5],
+          maxConcurrency: 2,
+          steps: [echo('tag', { i: '${index}', env: '${inputs.env}', base: '${steps.base.output}' })],
+        },
+      ],
+    },
+    options: { maxInlineMapItems: 2 },
+    expect: 'completed',
+  },
+  {
+    name: 'parallel-fail-fast',
+    covers: 'a failing branch cancels its sibling; the run fails',
+    spec: {
+      name: 'parallel-fail-fast',
       steps: [
         {
           id: 'race',
@@ -90,25 +150,238 @@ export const SCENARIOS: Scenario[] = [
         },
       ],
     },
+    expect: 'failed',
   },
   {
-    name: 'approval-timeout-child',
+    name: 'approval-timeout-and-child',
+    covers: 'approval timeout → default decision, child',
     spec: {
-      name: 'approval-timeout-child',
+      name: 'approval-timeout-and-child',
       steps: [
         { id: 'gate', kind: 'approval', timeout: '200ms', onTimeout: 'approve' },
         { id: 'sub', kind: 'child', spec: 'leaf', inputs: { x: 3 } },
       ],
+      output: '${steps.sub.output}',
     },
-    extra: {
-      childSpecs: {
-        leaf: {
-          name: 'leaf',
-          inputs: { x: { type: 'number' } },
-          steps: [echo('twice', { v: '${inputs.x}' })],
-          output: '${steps.twice.output.v}',
-        },
+    childSpecs: {
+      leaf: {
+        name: 'leaf',
+        inputs: { x: { type: 'number' } },
+        steps: [echo('twice', { v: '${inputs.x}' })],
+        output: '${steps.twice.output.v}',
       },
     },
+    decide: 'unanswered',
+    expect: 'completed',
+  },
+  {
+    name: 'continue-as-new-blobs',
+    covers: 'continue-as-new between steps, outputs carried as blob references',
+    spec: {
+      name: 'continue-as-new-blobs',
+      steps: [
+        { id: 'big', kind: 'activity', activity: 'test.text', args: { n: 300, seed: 'big' } },
+        echo('middle', { ok: true }),
+        { id: 'read', kind: 'activity', activity: 'test.digest', args: { text: '${steps.big.output}' } },
+      ],
+      output: '${steps.read.output}',
+    },
+    options: { continueAsNewAfterSteps: 1, maxInlineOutputBytes: 100 },
+    expect: 'completed',
+  },
+  {
+    name: 'tool-steps',
+    covers: 'tool (server-everything over stdio)',
+    spec: {
+      name: 'tool-steps',
+      steps: [
+        { id: 'say', kind: 'tool', tool: 'everything.echo', args: { message: 'hi' } },
+        { id: 'sum', kind: 'tool', tool: 'everything.get-sum', args: { a: 2, b: 3 } },
+      ],
+      output: { said: '${steps.say.output.text}', sum: '${steps.sum.output}' },
+    },
+    expect: 'completed',
+  },
+  {
+    name: 'llm-text-structured',
+    covers: 'llm: text (OpenAI wire format) and structured output (Anthropic wire format)',
+    spec: {
+      name: 'llm-text-structured',
+      steps: [
+        ask('draft', { system: 'Be brief.' }),
+        ask('judge', {
+          model: 'claude',
+          prompt: 'Judge: ${steps.draft.output}',
+          schema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+        }),
+      ],
+    },
+    model: (e) => (e.structured ? { json: { ok: true }, usage } : { text: 'draft', usage }),
+    expect: 'completed',
+  },
+  {
+    name: 'agent-tools-approval',
+    covers: 'agent (loop in the run): MCP tool calls, one behind an approval',
+    spec: {
+      name: 'agent-tools-approval',
+      steps: [
+        {
+          id: 'helper',
+          kind: 'agent',
+          model: 'default',
+          prompt: 'Add and echo.',
+          tools: ['everything.echo', 'everything.get-sum'],
+          requireApproval: ['everything.get-sum'],
+          maxIterations: 3,
+          retry: { maxAttempts: 2, initialInterval: '100ms' },
+        },
+      ],
+    },
+    model: toolsThenAnswer([
+      { name: 'everything__echo', arguments: { message: 'a' } },
+      { name: 'everything__get-sum', arguments: { a: 1, b: 2 } },
+    ]),
+    expect: 'completed',
+  },
+  {
+    name: 'agent-in-child',
+    covers: 'agent with more turns than maxInlineAgentTurns: agentLoop child workflow',
+    spec: {
+      name: 'agent-in-child',
+      steps: [
+        {
+          id: 'helper',
+          kind: 'agent',
+          model: 'default',
+          prompt: 'Echo once.',
+          tools: ['everything.echo'],
+          maxIterations: 3,
+          retry: { maxAttempts: 2, initialInterval: '100ms' },
+        },
+      ],
+    },
+    options: { maxInlineAgentTurns: 2 },
+    model: toolsThenAnswer([{ name: 'everything__echo', arguments: { message: 'b' } }]),
+    expect: 'completed',
+  },
+  {
+    name: 'budget-approval',
+    covers: 'run budget reached → budget approval → raised',
+    spec: { name: 'budget-approval', steps: [ask('one'), ask('two'), ask('three')] },
+    options: { budget: { tokens: 200 } },
+    model: () => ({ text: 'ok', usage: tokens(150) }),
+    expect: 'completed',
+  },
+  {
+    name: 'child-budget',
+    covers: "child with budgets: the child draws on the parent's rest, both ask to raise",
+    spec: {
+      name: 'child-budget',
+      steps: [ask('first'), { id: 'sub', kind: 'child', spec: 'leaf' }, ask('after')],
+    },
+    childSpecs: { leaf: { name: 'leaf', steps: [ask('a'), ask('b'), ask('c')] } },
+    options: { budget: { tokens: 350 } },
+    model: () => ({ text: 'ok', usage: tokens(150) }),
+    approvalsOn: ['sub'],
+    expect: 'completed',
+  },
+  {
+    name: 'research-in-children',
+    covers: 'research with more researchers than maxInlineAgents: researcher child runs',
+    spec: loadExample('research'),
+    inputs: { question: 'Why replay?', subQuestions: 2, synthesisers: 1 },
+    options: { maxInlineAgents: 1 },
+    model: researchScript(),
+    expect: 'completed',
+  },
+  {
+    name: 'device-upload-command',
+    covers: 'device_upload and device_command, each holding the board for itself',
+    spec: {
+      name: 'device-upload-command',
+      inputs: { device: { type: 'string' }, image: { type: 'string' } },
+      steps: [
+        { id: 'upload', kind: 'device_upload', device: '${inputs.device}', artifact: '${inputs.image}' },
+        { id: 'smoke', kind: 'device_command', device: '${inputs.device}', send: 'pattern smoke', expect: '^PATTERN smoke OK' },
+      ],
+      output: { upload: '${steps.upload.status}', smoke: '${steps.smoke.status}' },
+    },
+    inputs: (bed) => ({ device: bed.deviceId, image: bed.image }),
+    expect: 'completed',
+  },
+  {
+    name: 'device-session-lease',
+    covers: 'device_session held past ten renewals: the lease keeper child continues as new',
+    spec: {
+      name: 'device-session-lease',
+      inputs: { device: { type: 'string' }, image: { type: 'string' } },
+      steps: [
+        {
+          id: 'flash',
+          kind: 'device_session',
+          device: '${inputs.device}',
+          lease: '3s',
+          steps: [
+            { id: 'upload', kind: 'device_upload', artifact: '${inputs.image}' },
+            { id: 'soak', kind: 'sleep', duration: '14s' },
+            { id: 'smoke', kind: 'device_command', send: 'pattern smoke', expect: '^PATTERN smoke OK' },
+          ],
+        },
+      ],
+    },
+    inputs: (bed) => ({ device: bed.deviceId, image: bed.image }),
+    expect: 'completed',
+  },
+  {
+    name: 'device-offline-skip',
+    covers: 'a device nobody serves: SKIPPED, escalated, a human chooses skip',
+    spec: {
+      name: 'device-offline-skip',
+      steps: [
+        { id: 'upload', kind: 'device_upload', device: 'ghost', artifact: '/tmp/fw.bin' },
+        echo('after', { status: '${steps.upload.status}' }),
+      ],
+    },
+    decide: () => ({ decision: 'reject', choice: 'skip' }),
+    expect: 'completed',
+  },
+  {
+    name: 'example-approval-release',
+    covers: 'examples/approval-release.spec.yaml',
+    spec: loadExample('approval-release'),
+    inputs: { target: 'staging' },
+    expect: 'completed',
+  },
+  {
+    name: 'example-mcp-files',
+    covers: 'examples/mcp-files.spec.yaml (server-filesystem and server-everything)',
+    spec: loadExample('mcp-files'),
+    expect: 'completed',
+  },
+  {
+    name: 'example-research',
+    covers: 'examples/research.spec.yaml (researchers in the run)',
+    spec: loadExample('research'),
+    inputs: { question: 'Why replay?', subQuestions: 2, synthesisers: 1 },
+    model: researchScript(),
+    expect: 'completed',
+  },
+  {
+    name: 'example-swarm',
+    covers: 'examples/swarm.spec.yaml',
+    spec: loadExample('swarm'),
+    inputs: { task: 'Name a colour.', agents: 2 },
+    model: researchScript(),
+    expect: 'completed',
+  },
+  {
+    name: 'example-firmware-release',
+    covers: 'examples/firmware-release.spec.yaml: build, approval, device_session, device_upload, device_command',
+    spec: loadExample('firmware-release'),
+    inputs: (bed) => ({ device: bed.deviceId }),
+    expect: 'completed',
   },
 ];
+
+/** Not a run: the device's lock workflow, recorded after the device scenarios used it. */
+export const DEVICE_LOCK_SCENARIO = 'device-lock';

@@ -2,11 +2,9 @@ import { z } from 'zod';
 import type { RetryPolicy } from '@temporalio/common';
 import { durationToMs, isDuration, type Duration } from './duration';
 
-export const durationSchema = z
-  .union([z.string(), z.number().nonnegative()])
-  .refine(isDuration, {
-    message: 'invalid duration (use e.g. 500ms, 30s, 5m, 24h, 2d, or milliseconds; at most 36500d)',
-  });
+export const durationSchema = z.union([z.string(), z.number().nonnegative()]).refine(isDuration, {
+  message: 'invalid duration (use e.g. 500ms, 30s, 5m, 24h, 2d, or milliseconds; at most 36500d)',
+});
 
 export const stepIdSchema = z
   .string()

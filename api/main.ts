@@ -8,6 +8,7 @@ import { ConfigError } from '../workers/config-errors';
 import { createApp } from './app';
 import { loadLlmConfig } from '../activities/llm/config/load';
 import { loadApiConfig } from './config';
+import { StartupQuietLogger } from './startup-logger';
 
 async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     // The same models file as the workers' (LLM_MODELS_FILE / LLM_MODELS_JSON), so a bad name is a 400 at submit.
     llm: loadLlmConfig().config,
     port: api.port,
+    logger: new StartupQuietLogger(),
     host: api.host,
   });
   const url = await app.getUrl();

@@ -1,4 +1,4 @@
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { loadTemporalConfig, type TemporalConfig } from '../temporal/config';
 import { ConfigError } from './config-errors';
 
@@ -17,6 +17,8 @@ export function runWorkerProcess<C>(
   ) => Promise<{ worker: Worker; banner: string }>,
 ): void {
   const main = async (): Promise<void> => {
+    // The SDK's INFO lines (worker state changes, Nexus) are for debugging: WORKER_LOG_LEVEL=INFO shows them.
+    Runtime.install({ logger: new DefaultLogger(workerLogLevel(process.env.WORKER_LOG_LEVEL)) });
     const temporal = loadTemporalConfig();
     const config = loadConfig();
     const connection = await NativeConnection.connect({ address: temporal.address });
@@ -33,4 +35,17 @@ export function runWorkerProcess<C>(
     console.error(err instanceof ConfigError ? `${name} refused to start: ${err.message}` : err);
     process.exit(1);
   });
+}
+
+const LOG_LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+function workerLogLevel(value: string | undefined): LogLevel {
+  if (value === undefined || value === '') return 'WARN';
+  const level = value.toUpperCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new ConfigError('environment', [
+      { key: 'WORKER_LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}` },
+    ]);
+  }
+  return level;
 }

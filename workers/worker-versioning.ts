@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import {
   bundleWorkflowCode,
-  Runtime,
+  DefaultLogger,
   type NativeConnection,
   type WorkerDeploymentOptions,
   type WorkerPlugin,
@@ -23,7 +23,8 @@ export interface VersionedWorker {
 }
 
 async function bundleCode(bundle: WorkflowBundleOption | undefined, workflowsPath: string): Promise<string> {
-  if (!bundle) return (await bundleWorkflowCode({ workflowsPath })).code;
+  // WARN: webpack's module statistics are not for the operator's terminal.
+  if (!bundle) return (await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') })).code;
   if ('code' in bundle) return bundle.code;
   return readFile(bundle.codePath, 'utf8');
 }
@@ -58,14 +59,17 @@ function promoteOnStartPlugin(
     name: 'promote-worker-version',
     async runWorker(worker, next) {
       const stopped = new AbortController();
-      const log = Runtime.instance().logger;
+      // Plain lines, like the worker's banner: the SDK's own log is kept to warnings.
       const promoting = promoteOnStart(connection, namespace, version, {
         policy,
         signal: stopped.signal,
-        log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+        log: {
+          info: (m) => console.log(`orchestrator worker: ${m}`),
+          warn: (m) => console.warn(`orchestrator worker: ${m}`),
+        },
       }).catch((err: unknown) => {
         // The worker still serves the version; an operator can promote it by hand.
-        log.error(`could not promote worker deployment version: ${(err as Error).message}`);
+        console.error(`orchestrator worker: could not promote worker deployment version: ${(err as Error).message}`);
       });
       try {
         await next(worker);

@@ -87,7 +87,10 @@ function bundlesWithChange() {
 /** Every history through one replay worker (a worker per history costs about a second each). */
 async function replayAll(workflowBundle: WorkflowBundleWithSourceMap): Promise<Map<string, ReplayResult>> {
   const results = new Map<string, ReplayResult>();
-  const inputs = files.map((f) => ({ workflowId: workflowIds[f] as string, history: historyFromJSON(histories.get(f)) }));
+  const inputs = files.map((f) => ({
+    workflowId: workflowIds[f] as string,
+    history: historyFromJSON(histories.get(f)),
+  }));
   let i = 0;
   // Results come in the order of the histories given.
   for await (const r of Worker.runReplayHistories({ workflowBundle }, inputs)) results.set(files[i++] as string, r);
@@ -158,7 +161,9 @@ describe('a change to the interpreter', () => {
 
   test('behind patched(), replays: every history of the corpus', async () => {
     const { patched } = await bundlesWithChange();
-    const failed = [...(await replayAll(patched))].filter(([, r]) => r.error).map(([f, r]) => `${f}: ${r.error?.message}`);
+    const failed = [...(await replayAll(patched))]
+      .filter(([, r]) => r.error)
+      .map(([f, r]) => `${f}: ${r.error?.message}`);
     assert.deepEqual(failed, []);
   });
 });

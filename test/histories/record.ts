@@ -19,7 +19,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { ensureTemporalCli } from '../../temporal/cli';
-import { approveUpdate, progressQuery, RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput } from '../../workflows/shared';
+import {
+  approveUpdate,
+  progressQuery,
+  RUN_SPEC_WORKFLOW,
+  SPEC_NAME_ATTRIBUTE,
+  type RunInput,
+} from '../../workflows/shared';
 import { deviceLockWorkflowId } from '../../workflows/steps/device-contract';
 import { DEFAULT_MODEL_SCRIPT, startRecordingBed, type RecordingBed } from './bed';
 import { DEVICE_LOCK_SCENARIO, SCENARIOS, type Scenario } from './scenarios';
@@ -81,13 +87,27 @@ async function exportExecutions(
     const closed = opts.waitForClose ? await waitClosed(bed.env.client, e) : false;
     const { stdout } = await run(
       cli,
-      ['workflow', 'show', '--address', bed.env.address, '--namespace', 'default', '-w', e.workflowId, '-r', e.runId, '--output', 'json'],
+      [
+        'workflow',
+        'show',
+        '--address',
+        bed.env.address,
+        '--namespace',
+        'default',
+        '-w',
+        e.workflowId,
+        '-r',
+        e.runId,
+        '--output',
+        'json',
+      ],
       { maxBuffer: 64 * 1024 * 1024 },
     );
     const history = JSON.parse(stdout) as HistoryJson;
     for (const event of history.events) {
-      const child = (event.childWorkflowExecutionStartedEventAttributes as { workflowExecution?: Execution } | undefined)
-        ?.workflowExecution;
+      const child = (
+        event.childWorkflowExecutionStartedEventAttributes as { workflowExecution?: Execution } | undefined
+      )?.workflowExecution;
       if (child) queue.push({ workflowId: child.workflowId, runId: child.runId, runNumber: 1 });
       const next = (event.workflowExecutionContinuedAsNewEventAttributes as { newExecutionRunId?: string } | undefined)
         ?.newExecutionRunId;
@@ -140,9 +160,10 @@ async function runScenario(cli: string, bed: RecordingBed, s: Scenario): Promise
   );
   void ended.finally(() => (settled = true));
   const answering = answerApprovals(bed, s, () => settled);
+  // Not ref'd: the pending timeout must not keep the recorder alive once everything is done.
   const outcome = await Promise.race([
     ended,
-    delay(RUN_TIMEOUT_MS).then(() => {
+    delay(RUN_TIMEOUT_MS, undefined, { ref: false }).then(() => {
       throw new Error(`${s.name}: the run did not end within ${RUN_TIMEOUT_MS / 1000} s`);
     }),
   ]);
@@ -175,7 +196,8 @@ async function main(): Promise<void> {
   const withLock = filters.length === 0 || filters.some((f) => DEVICE_LOCK_SCENARIO.includes(f));
   if (chosen.length === 0 && !withLock) throw new Error(`no scenario matches ${filters.join(', ')}`);
   for (const s of SCENARIOS) {
-    if (!/^[a-z0-9-]+$/.test(s.name)) throw new Error(`scenario name ${s.name}: lower-case letters, digits and dashes only`);
+    if (!/^[a-z0-9-]+$/.test(s.name))
+      throw new Error(`scenario name ${s.name}: lower-case letters, digits and dashes only`);
   }
 
   const cli = await ensureTemporalCli();
@@ -193,7 +215,9 @@ async function main(): Promise<void> {
       writeFileSync(path.join(DIR, file), json);
       written[file] = execution.workflowId;
       bytes += Buffer.byteLength(json);
-      console.log(`  ${file}: ${events} events, ${(Buffer.byteLength(json) / 1024).toFixed(1)} KiB${open ? ' (still running)' : ''}`);
+      console.log(
+        `  ${file}: ${events} events, ${(Buffer.byteLength(json) / 1024).toFixed(1)} KiB${open ? ' (still running)' : ''}`,
+      );
     }
   };
   try {
@@ -212,7 +236,12 @@ async function main(): Promise<void> {
       console.log(`${DEVICE_LOCK_SCENARIO}: the lock workflow of ${bed.facts.deviceId}`);
       write(
         DEVICE_LOCK_SCENARIO,
-        await exportExecutions(cli, bed, { workflowId: lockId, runId: firstRunId, runNumber: 1 }, { waitForClose: false }),
+        await exportExecutions(
+          cli,
+          bed,
+          { workflowId: lockId, runId: firstRunId, runNumber: 1 },
+          { waitForClose: false },
+        ),
       );
     }
   } finally {

@@ -51,7 +51,14 @@ export function loadExample(name: string): Spec {
 
 const echo = (id: string, args: unknown): Step => ({ id, kind: 'activity', activity: 'test.echo', args });
 const ask = (id: string, extra: Record<string, unknown> = {}): Step =>
-  ({ id, kind: 'llm', model: 'default', prompt: id, retry: { maxAttempts: 2, initialInterval: '100ms' }, ...extra }) as Step;
+  ({
+    id,
+    kind: 'llm',
+    model: 'default',
+    prompt: id,
+    retry: { maxAttempts: 2, initialInterval: '100ms' },
+    ...extra,
+  }) as Step;
 const usage = { input: 10, output: 5 };
 const tokens = (n: number) => ({ input: n - 50, output: 50 });
 
@@ -302,7 +309,13 @@ export const SCENARIOS: Scenario[] = [
       inputs: { device: { type: 'string' }, image: { type: 'string' } },
       steps: [
         { id: 'upload', kind: 'device_upload', device: '${inputs.device}', artifact: '${inputs.image}' },
-        { id: 'smoke', kind: 'device_command', device: '${inputs.device}', send: 'pattern smoke', expect: '^PATTERN smoke OK' },
+        {
+          id: 'smoke',
+          kind: 'device_command',
+          device: '${inputs.device}',
+          send: 'pattern smoke',
+          expect: '^PATTERN smoke OK',
+        },
       ],
       output: { upload: '${steps.upload.status}', smoke: '${steps.smoke.status}' },
     },

@@ -50,7 +50,11 @@ describe('the worker registry', () => {
   });
 
   test('the validator lists every internal activity the worker has', () => {
-    assert.deepEqual(Object.keys(generic.internal).sort(), ['llmChat'], 'without an MCP pool');
+    assert.deepEqual(
+      Object.keys(generic.internal).sort(),
+      ['agentCallTool', 'llmChat', 'llmChatTurn'],
+      'without an MCP pool: the model call and the agent conversation',
+    );
     for (const name of Object.keys(generic.internal))
       assert.ok((INTERNAL_ACTIVITY_NAMES as readonly string[]).includes(name));
   });

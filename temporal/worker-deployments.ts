@@ -10,10 +10,7 @@ import type { PromotePolicy } from '../workers/versioning-config';
 
 type WorkflowService = Pick<
   temporal.api.workflowservice.v1.WorkflowService,
-  | 'listWorkerDeployments'
-  | 'describeWorkerDeployment'
-  | 'describeWorkerDeploymentVersion'
-  | 'setWorkerDeploymentCurrentVersion'
+  'describeWorkerDeployment' | 'describeWorkerDeploymentVersion' | 'setWorkerDeploymentCurrentVersion'
 >;
 /** A client Connection and a worker's NativeConnection both have one. */
 export interface HasWorkflowService {
@@ -51,20 +48,6 @@ const grpcCode = (err: unknown): number | undefined => (err as { code?: number }
 const enumName = (values: Record<string, unknown>, value: number, prefix: string): string =>
   (Object.keys(values).find((k) => values[k] === value) ?? 'UNSPECIFIED').replace(prefix, '').toLowerCase();
 
-async function deploymentExists(
-  connection: HasWorkflowService,
-  namespace: string,
-  deploymentName: string,
-): Promise<boolean> {
-  let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await connection.workflowService.listWorkerDeployments({ namespace, pageSize: 100, nextPageToken });
-    if (page.workerDeployments?.some((d) => d.name === deploymentName)) return true;
-    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (nextPageToken);
-  return false;
-}
-
 /** The deployment, or undefined while no worker of it has polled yet. */
 export async function describeDeployment(
   connection: HasWorkflowService,
@@ -72,8 +55,6 @@ export async function describeDeployment(
   deploymentName: string,
 ): Promise<DeploymentView | undefined> {
   let res: temporal.api.workflowservice.v1.IDescribeWorkerDeploymentResponse;
-  // Asking for a deployment that does not exist yet makes the server log an ERROR: list first.
-  if (!(await deploymentExists(connection, namespace, deploymentName))) return undefined;
   try {
     res = await connection.workflowService.describeWorkerDeployment({ namespace, deploymentName });
   } catch (err) {

@@ -150,7 +150,8 @@ describe('research', () => {
 
 describe('swarm', () => {
   test('K agents attempt the task on their models, the judge picks one', async () => {
-    server.script = researchScript({ delayMs: { agent: 1000 } });
+    // Long enough that the three attempts overlap however late a busy worker schedules the third.
+    server.script = researchScript({ delayMs: { agent: 3000 } });
     const spec: Spec = {
       name: 'swarm-test',
       steps: [

@@ -13,13 +13,7 @@ import { DEFAULT_TOOL_HEARTBEAT_TIMEOUT, DEFAULT_TOOL_TIMEOUT, type ToolCallInpu
 import { DEFAULT_AGENT_TOOL_RETRY, type AgentTool, type ToolCallOptions } from './agent-tools';
 import type { LlmMessage, LlmRequest, LlmResponse, LlmToolSpec } from './contract';
 import type { StepLedger } from './ledger';
-import {
-  DEFAULT_LLM_HEARTBEAT_TIMEOUT,
-  DEFAULT_LLM_RETRY,
-  DEFAULT_LLM_TIMEOUT,
-  spentBy,
-  type ModelCallOptions,
-} from './model-call';
+import { chargedModelCall, type ModelCallOptions } from './model-call';
 
 /**
  * Runs before it sent the whole conversation as every turn's input and each tool result inline.
@@ -67,28 +61,12 @@ export interface ConversationActivities {
 }
 
 /** One model turn on a stored conversation: budget gates, the activity, the charge (as callModel). */
-export async function callModelTurn(
+export function callModelTurn(
   ledger: StepLedger,
   request: LlmTurnRequest,
   opts: ModelCallOptions & { summary: string },
 ): Promise<LlmTurnResponse> {
-  await ledger.gate();
-  const { llmChatTurn } = proxyActivities<ConversationActivities>({
-    startToCloseTimeout: durationToMs(opts.timeout ?? DEFAULT_LLM_TIMEOUT),
-    heartbeatTimeout: durationToMs(opts.heartbeatTimeout ?? DEFAULT_LLM_HEARTBEAT_TIMEOUT),
-    retry: toRetryPolicy(opts.retry ?? DEFAULT_LLM_RETRY),
-    summary: opts.summary,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
-  try {
-    const response = await llmChatTurn(request);
-    ledger.charge(response.usage);
-    return response;
-  } catch (err) {
-    const spent = spentBy(err);
-    if (spent && spent.calls > 0) ledger.charge(spent);
-    throw err;
-  }
+  return chargedModelCall<ConversationActivities, LlmTurnResponse>(ledger, opts, (a) => a.llmChatTurn(request));
 }
 
 /** One tool call whose result goes to the blob store (summary: `<step>: turn N server.tool`). */

@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   proxyActivities,
   TimeoutFailure,
+  type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import { toRetryPolicy, type RetrySpec } from '../spec/common';
 import { durationToMs, type Duration } from '../spec/duration';
@@ -49,13 +50,17 @@ export function spentBy(err: unknown): Usage | undefined {
   return undefined;
 }
 
-export async function callModel(
+/**
+ * Gates, runs one model activity with the model-call options and charges what it spent — also
+ * when it fails. `callModel` and the agent's stored-conversation turn both go through here.
+ */
+export async function chargedModelCall<A extends object, R extends { usage: Usage }>(
   ledger: StepLedger,
-  request: LlmRequest,
   opts: ModelCallOptions & { summary: string },
-): Promise<LlmResponse> {
+  call: (activities: ActivityInterfaceFor<A>) => Promise<R>,
+): Promise<R> {
   await ledger.gate();
-  const { llmChat } = proxyActivities<LlmActivities>({
+  const activities = proxyActivities<A>({
     startToCloseTimeout: durationToMs(opts.timeout ?? DEFAULT_LLM_TIMEOUT),
     heartbeatTimeout: durationToMs(opts.heartbeatTimeout ?? DEFAULT_LLM_HEARTBEAT_TIMEOUT),
     retry: toRetryPolicy(opts.retry ?? DEFAULT_LLM_RETRY),
@@ -64,7 +69,7 @@ export async function callModel(
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
   try {
-    const response = await llmChat(request);
+    const response = await call(activities);
     ledger.charge(response.usage);
     return response;
   } catch (err) {
@@ -72,4 +77,12 @@ export async function callModel(
     if (spent && spent.calls > 0) ledger.charge(spent);
     throw err;
   }
+}
+
+export function callModel(
+  ledger: StepLedger,
+  request: LlmRequest,
+  opts: ModelCallOptions & { summary: string },
+): Promise<LlmResponse> {
+  return chargedModelCall<LlmActivities, LlmResponse>(ledger, opts, (a) => a.llmChat(request));
 }

@@ -7,20 +7,14 @@ import {
 } from '@temporalio/client';
 import { runUrl, type TemporalConfig } from '../../temporal/config';
 import { bareRecord, needsAfter } from '../../workflows/carry';
-import type { runSpec } from '../../workflows/interpreter';
-import {
-  RERUN_OF_ATTRIBUTE,
-  RUN_SPEC_WORKFLOW,
-  SPEC_NAME_ATTRIBUTE,
-  type RunInput,
-  type StepRecord,
-} from '../../workflows/shared';
+import { RERUN_OF_ATTRIBUTE, RUN_SPEC_WORKFLOW, type RunInput, type StepRecord } from '../../workflows/shared';
 import { validateInputs, validateSpec } from '../../workflows/spec/validate';
 import { describeTemporalError, temporalErrorToHttp } from '../temporal/temporal-errors';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
 import { canonicalJson } from '../util/canonical-json';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { REQUEST_HASH_MEMO, runWorkflowId } from '../workflows/run-identity';
+import { startSpecRun } from '../workflows/start-spec-run';
 import { runStatusOf } from '../workflows/run-status';
 import { requirePossibleId } from './history.service';
 import type { RerunBody, RetryBody } from './history-requests';
@@ -200,23 +194,13 @@ export class RerunService {
     const how =
       link.kind === 'rerun' ? `Rerun of ${link.workflowId} from ${link.fromStep}` : `Retry of ${link.workflowId}`;
     try {
-      const handle = await this.client.workflow.start<typeof runSpec>(RUN_SPEC_WORKFLOW, {
-        taskQueue: this.config.taskQueue,
+      const handle = await startSpecRun(this.client, this.config.taskQueue, {
         workflowId,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: {
-          spec: spec.name,
-          ...(spec.version !== undefined && { specVersion: spec.version }),
-          [REQUEST_HASH_MEMO]: requestHash,
-          [RERUN_OF_MEMO]: link,
-        },
-        typedSearchAttributes: [
-          { key: SPEC_NAME_ATTRIBUTE, value: spec.name },
-          { key: RERUN_OF_ATTRIBUTE, value: link.workflowId },
-        ],
-        staticSummary: how,
+        input,
+        requestHash,
+        summary: how,
+        memo: { [RERUN_OF_MEMO]: link },
+        searchAttributes: [{ key: RERUN_OF_ATTRIBUTE, value: link.workflowId }],
       });
       const runId = handle.firstExecutionRunId;
       return {

@@ -18,7 +18,6 @@ import type { runSpec } from '../../workflows/interpreter';
 import {
   approveUpdate,
   progressQuery,
-  RUN_SPEC_WORKFLOW,
   SPEC_NAME_ATTRIBUTE,
   type ApprovalInput,
   type ApprovalResult,
@@ -35,6 +34,7 @@ import { modelIssues } from './model-check';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { openPageToken, sealPageToken } from './page-token';
 import { REQUEST_HASH_MEMO, runWorkflowId, startRequestHash } from './run-identity';
+import { startSpecRun } from './start-spec-run';
 import { completedUpdateResult } from './update-history';
 import type { ApprovalBody, ListRunsQuery, StartRunBody, StopRunBody } from './run-requests';
 import { runStatusOf, type RunStatus } from './run-status';
@@ -120,19 +120,11 @@ export class WorkflowsService {
     const version = spec.version === undefined ? '' : ` v${spec.version}`;
     const requestHash = startRequestHash(body);
     try {
-      const handle = await this.client.workflow.start<typeof runSpec>(RUN_SPEC_WORKFLOW, {
-        taskQueue: this.config.taskQueue,
+      const handle = await startSpecRun(this.client, this.config.taskQueue, {
         workflowId,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: {
-          spec: spec.name,
-          ...(spec.version !== undefined && { specVersion: spec.version }),
-          [REQUEST_HASH_MEMO]: requestHash,
-        },
-        typedSearchAttributes: [{ key: SPEC_NAME_ATTRIBUTE, value: spec.name }],
-        staticSummary: `Spec ${spec.name}${version}`,
+        input,
+        requestHash,
+        summary: `Spec ${spec.name}${version}`,
       });
       const runId = handle.firstExecutionRunId;
       return { workflowId, runId, created: true, webUiUrl: runUrl(this.config, workflowId, runId) };

@@ -9,6 +9,7 @@ const TYPES = {
   KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
   Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
   Double: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 } as const;
 
 interface HasOperatorService {

@@ -2,10 +2,12 @@
  * The contract between the API, the workers and the workflows: names, input and result
  * shapes, update and query definitions, search attributes. Defined once, imported by all.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Step } from './spec/types';
 import type { Budget, LedgerState, LedgerSummary, UsageTotals } from './llm/ledger';
+import type { DecisionChannel, Identity } from './identity';
+import type { WebhookTarget } from './run-events';
 
 export const DEFAULT_TASK_QUEUE = 'orchestrator';
 export const RUN_SPEC_WORKFLOW = 'runSpec';
@@ -51,6 +53,8 @@ export interface RunOptions {
    * every few dozen turns, so no execution's history grows with the number of turns.
    */
   maxInlineAgentTurns?: number;
+  /** Webhook subscriptions matching this run when it started; the run emits their events. */
+  webhooks?: WebhookTarget[];
 }
 
 export const DEFAULT_RUN_OPTIONS: Required<RunOptions> = {
@@ -61,6 +65,7 @@ export const DEFAULT_RUN_OPTIONS: Required<RunOptions> = {
   maxInlineAgents: 10,
   maxInlineOutputBytes: 64 * 1024,
   maxInlineAgentTurns: 20,
+  webhooks: [],
 };
 
 /**
@@ -155,12 +160,15 @@ export interface RunResult {
 export interface PendingApproval {
   stepId: string;
   prompt?: string;
+  /** Who may decide now (users or groups, see identity.ts mayDecide); after escalation, with the escalation's. */
   approvers?: string[];
   requestedAt: string;
   timeoutAt?: string;
   onTimeout: 'approve' | 'reject';
   /** Named options the decision may carry as `choice` (e.g. retry / skip / abort). */
   choices?: string[];
+  /** Set once the first timeout passed and the approval went to its `escalate` approvers. */
+  escalatedAt?: string;
 }
 
 export type RunPhase = 'running' | 'waiting_approval' | 'completed' | 'failed' | 'cancelled';
@@ -180,30 +188,79 @@ export interface RunProgress {
 export interface ApprovalInput {
   stepId: string;
   decision: 'approve' | 'reject';
+  /** The decider's user id: from the caller's identity (never from a request body). */
   by: string;
+  /** The decider's groups, matched against the step's approvers. */
+  groups?: string[];
+  /** How the decision arrived; absent in histories from before identity: `api`. */
+  channel?: DecisionChannel;
   comment?: string;
   /** One of the pending approval's `choices`. */
   choice?: string;
+  /** A signed link's nonce: a link works once (the run keeps the nonces it has seen). */
+  nonce?: string;
 }
 
 export interface ApprovalResult {
   stepId: string;
   decision: 'approve' | 'reject';
   by: string;
+  groups?: string[];
+  channel?: DecisionChannel;
   comment?: string;
   choice?: string;
   at: string;
 }
 
+/**
+ * The `approve` signal (Temporal CLI, Web UI): a decision with the sender's bearer token, which
+ * the run verifies through an activity; a bad token or a sender who may not decide is recorded
+ * as a refused decision and changes nothing.
+ */
+export interface ApprovalSignalInput {
+  stepId: string;
+  decision: 'approve' | 'reject';
+  token: string;
+  comment?: string;
+  choice?: string;
+}
+
+/** A decision the run refused after accepting its signal (see ApprovalSignalInput). */
+export interface RefusedDecision {
+  stepId: string;
+  channel: DecisionChannel;
+  /** The sender, when the token named one. */
+  by?: string;
+  reason: string;
+  at: string;
+}
+
+export type TokenCheck = { ok: true; identity: Identity } | { ok: false; reason: string };
+
+/** Registered on the orchestrator worker: checks a signal's token with the API's identity scheme. */
+export interface IdentityActivities {
+  verifyDecisionToken(token: string): Promise<TokenCheck>;
+}
+
 export const progressQuery = defineQuery<RunProgress>('progress');
 /** An update, not a signal: the caller learns at once whether the step was waiting. */
 export const approveUpdate = defineUpdate<ApprovalResult, [ApprovalInput]>('approve');
+/** The same decision as a signal (an update and a signal may share a name): see ApprovalSignalInput. */
+export const approveSignal = defineSignal<[ApprovalSignalInput]>('approve');
+/** Memo key the run keeps its pending approvals under (PendingApproval[]), for the inbox. */
+export const PENDING_APPROVALS_MEMO = 'pendingApprovals';
 
 export const SPEC_NAME_ATTRIBUTE = defineSearchAttributeKey('AgentSpec', SearchAttributeType.KEYWORD);
 export const PENDING_APPROVALS_ATTRIBUTE = defineSearchAttributeKey(
   'AgentPendingApprovals',
   SearchAttributeType.KEYWORD_LIST,
 );
+/** Who may decide the run's pending approvals (approver entries; `*` when a step names none). */
+export const APPROVERS_ATTRIBUTE = defineSearchAttributeKey('AgentApprovers', SearchAttributeType.KEYWORD_LIST);
+/** When the run's oldest pending approval was requested (absent when none is pending). */
+export const APPROVAL_SINCE_ATTRIBUTE = defineSearchAttributeKey('AgentApprovalSince', SearchAttributeType.DATETIME);
+/** On a webhook delivery workflow: the subscription it delivers for. */
+export const WEBHOOK_ATTRIBUTE = defineSearchAttributeKey('AgentWebhook', SearchAttributeType.KEYWORD);
 /** The run's model usage so far, for visibility queries such as `AgentCostUsd > 1`. */
 export const TOKENS_ATTRIBUTE = defineSearchAttributeKey('AgentTokens', SearchAttributeType.INT);
 export const COST_USD_ATTRIBUTE = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
@@ -216,12 +273,16 @@ export const CUSTOM_SEARCH_ATTRIBUTE_KEYS = [
   TOKENS_ATTRIBUTE,
   COST_USD_ATTRIBUTE,
   RERUN_OF_ATTRIBUTE,
+  APPROVERS_ATTRIBUTE,
+  APPROVAL_SINCE_ATTRIBUTE,
+  WEBHOOK_ATTRIBUTE,
 ] as const;
 const CLI_TYPE_NAMES = {
   [SearchAttributeType.KEYWORD]: 'Keyword',
   [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
   [SearchAttributeType.INT]: 'Int',
   [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.DATETIME]: 'Datetime',
 } as const;
 /** For `temporal server start-dev --search-attribute NAME=TYPE` and operator setup. */
 export const CUSTOM_SEARCH_ATTRIBUTES: Record<string, (typeof CLI_TYPE_NAMES)[keyof typeof CLI_TYPE_NAMES]> =

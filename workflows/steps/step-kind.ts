@@ -3,6 +3,7 @@ import type { Condition } from '../spec/condition';
 import type { Step } from '../spec/types';
 import type { FragmentInput, FragmentOutcome, RunOptions, Spec } from '../shared';
 import type { StepLedger } from '../llm/ledger';
+import type { DecisionChannel } from '../identity';
 
 /** Fields every step has, whatever its kind. */
 export interface BaseStep {
@@ -69,11 +70,15 @@ export interface ApprovalRequest {
   onTimeout: 'approve' | 'reject';
   /** Named options beyond approve/reject (e.g. retry, skip, abort); a decision may carry one. */
   choices?: string[];
+  /** When `timeoutMs` passes undecided: these approvers join, a notification goes out, and a new timeout starts. */
+  escalate?: { approvers: string[]; timeoutMs: number };
 }
 
 export interface ApprovalDecision {
   decision: 'approve' | 'reject';
   by: string;
+  groups?: string[];
+  channel?: DecisionChannel;
   comment?: string;
   /** ISO time of the decision. */
   at: string;

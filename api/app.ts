@@ -7,7 +7,8 @@ import type { LlmConfig } from '../activities/llm/config/types';
 import type { TemporalConfig } from '../temporal/config';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../workflows/spec/schema';
 import { AppModule } from './app.module';
-import { DEFAULT_BODY_LIMIT, DEFAULT_EXAMPLES_DIR, DEFAULT_SPEC_STORE_DIR } from './config';
+import type { AuthOptions } from './auth/auth-options';
+import { DEFAULT_BODY_LIMIT, DEFAULT_EXAMPLES_DIR, DEFAULT_SPEC_STORE_DIR, DEFAULT_WEBHOOK_STORE_DIR } from './config';
 import { bodyParserErrorToHttp, isBodyParserError } from './http/body-errors';
 import { ApiExpressAdapter } from './http/express-adapter';
 import { methodNotAllowed, routesOf } from './http/method-not-allowed';
@@ -16,9 +17,13 @@ import { ApiExceptionFilter } from './temporal/api-exception.filter';
 
 export interface CreateAppOptions {
   temporal: TemporalConfig;
+  /** Required: every route but /health and the docs needs a bearer token the verifier accepts. */
+  auth: AuthOptions;
   /** A client to use instead of one the API connects itself (tests); the API leaves it open. */
   client?: Client;
   specStoreDir?: string;
+  /** Webhook subscriptions' directory; default `<repo>/.data/webhooks`. */
+  webhookStoreDir?: string;
   /** Devices file for GET /devices (see workers/device-config.ts); none: no devices. */
   devicesFile?: string;
   /** Example specs registered at start-up; default `<repo>/examples`, null for none. */
@@ -42,10 +47,12 @@ export async function createApp(opts: CreateAppOptions): Promise<INestApplicatio
       temporal: opts.temporal,
       client: opts.client,
       specStoreDir: opts.specStoreDir ?? DEFAULT_SPEC_STORE_DIR,
+      webhookStoreDir: opts.webhookStoreDir ?? DEFAULT_WEBHOOK_STORE_DIR,
       devicesFile: opts.devicesFile,
       examplesDir: opts.examplesDir === undefined ? DEFAULT_EXAMPLES_DIR : opts.examplesDir,
       specLimits: opts.specLimits ?? DEFAULT_SPEC_LIMITS,
       llm: opts.llm ?? null,
+      auth: opts.auth,
     }),
     new ApiExpressAdapter(),
     // Our own JSON parser below, with our limit; no form parser: every body is JSON.

@@ -12,16 +12,21 @@ export interface ApiConfig {
   host: string;
   /** Directory of the durable spec store (see specs/spec-store.ts). */
   specStoreDir: string;
+  /** Directory of the webhook subscriptions (see webhooks/webhook-store.ts). */
+  webhookStoreDir: string;
   /** Devices file (the device workers' DEVICES_CONFIG) for GET /devices; none: no devices. */
   devicesFile?: string;
   /** Largest JSON request body in bytes; larger ones are answered 413. */
   bodyLimit: number;
   /** Size limits of submitted specs (400 naming the limit beyond them). */
   specLimits: SpecLimits;
+  /** Where clients reach the API (links it hands out); default http://<host>:<port>. */
+  publicUrl: string;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 export const DEFAULT_SPEC_STORE_DIR = path.join(REPO_ROOT, '.data', 'specs');
+export const DEFAULT_WEBHOOK_STORE_DIR = path.join(REPO_ROOT, '.data', 'webhooks');
 export const DEFAULT_EXAMPLES_DIR = path.join(REPO_ROOT, 'examples');
 /** Room for large specs: a 10,000-step spec is about 1 MB of JSON. */
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -62,7 +67,11 @@ const schema = z.object({
     .pipe(z.number().max(65535, 'must be at most 65535')),
   API_HOST: z.string().min(1, 'must be a host name or address, e.g. 127.0.0.1').default('127.0.0.1'),
   SPEC_STORE_DIR: z.string().min(1, 'must be a directory path').default(DEFAULT_SPEC_STORE_DIR),
+  WEBHOOK_STORE_DIR: z.string().min(1, 'must be a directory path').default(DEFAULT_WEBHOOK_STORE_DIR),
   DEVICES_CONFIG: z.string().min(1, 'must be a file path').optional(),
+  API_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://agents.example.com' })
+    .optional(),
   API_BODY_LIMIT: byteSize.optional(),
   SPEC_MAX_STEPS: limit(SPEC_LIMIT_CEILINGS.maxSteps, DEFAULT_SPEC_LIMITS.maxSteps),
   SPEC_MAX_DEPTH: limit(SPEC_LIMIT_CEILINGS.maxStepDepth, DEFAULT_SPEC_LIMITS.maxStepDepth),
@@ -75,6 +84,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     port: parsed.API_PORT,
     host: parsed.API_HOST,
     specStoreDir: path.resolve(parsed.SPEC_STORE_DIR),
+    webhookStoreDir: path.resolve(parsed.WEBHOOK_STORE_DIR),
     devicesFile: parsed.DEVICES_CONFIG && path.resolve(parsed.DEVICES_CONFIG),
     bodyLimit: parsed.API_BODY_LIMIT ?? DEFAULT_BODY_LIMIT,
     specLimits: {
@@ -82,5 +92,14 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       maxStepDepth: parsed.SPEC_MAX_DEPTH,
       maxNesting: parsed.SPEC_MAX_NESTING,
     },
+    publicUrl: (parsed.API_PUBLIC_URL ?? `http://${hostForUrl(parsed.API_HOST)}:${parsed.API_PORT}`).replace(
+      /\/+$/,
+      '',
+    ),
   };
+}
+
+/** An IPv6 address goes in brackets in a URL. */
+function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

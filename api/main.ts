@@ -5,6 +5,9 @@
 import { Logger } from '@nestjs/common';
 import { loadTemporalConfig } from '../temporal/config';
 import { ConfigError } from '../workers/config-errors';
+import { loadAuthConfig, requireAuthSource } from '../activities/identity/auth-config';
+import { loadSigningSecret } from '../activities/identity/signing';
+import { createTokenVerifier } from '../activities/identity/token-verifier';
 import { createApp } from './app';
 import { loadLlmConfig } from '../activities/llm/config/load';
 import { loadApiConfig } from './config';
@@ -13,9 +16,18 @@ import { StartupQuietLogger } from './startup-logger';
 async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const api = loadApiConfig();
+  const authConfig = loadAuthConfig();
+  requireAuthSource(authConfig);
   const app = await createApp({
     temporal,
+    auth: {
+      verifier: createTokenVerifier(authConfig),
+      signingSecret: loadSigningSecret(),
+      publicUrl: api.publicUrl,
+      temporalUiUrl: temporal.uiUrl,
+    },
     specStoreDir: api.specStoreDir,
+    webhookStoreDir: api.webhookStoreDir,
     devicesFile: api.devicesFile,
     bodyLimit: api.bodyLimit,
     specLimits: api.specLimits,
@@ -27,8 +39,18 @@ async function main(): Promise<void> {
   });
   const url = await app.getUrl();
   new Logger('Api').log(
-    `listening on ${url} (docs: ${url}/docs); Temporal ${temporal.address}, spec store ${api.specStoreDir}`,
+    `listening on ${url} (docs: ${url}/docs); Temporal ${temporal.address}, spec store ${api.specStoreDir}; ` +
+      `auth: ${describeAuth(authConfig)}`,
   );
+}
+
+function describeAuth(config: ReturnType<typeof loadAuthConfig>): string {
+  const sources = [];
+  if (config.staticTokensFile)
+    sources.push(`${config.staticTokens.length} static token(s) from ${config.staticTokensFile}`);
+  if (config.jwt)
+    sources.push(`JWTs from ${config.jwt.jwks.kind === 'file' ? config.jwt.jwks.file : config.jwt.jwks.url.href}`);
+  return sources.join(', ');
 }
 
 main().catch((err: unknown) => {

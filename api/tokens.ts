@@ -10,3 +10,5 @@ export const EXAMPLES_DIR = Symbol('EXAMPLES_DIR');
 export const SPEC_LIMITS = Symbol('SPEC_LIMITS');
 /** The models config (LlmConfig) the model names of submitted specs are checked against; null: not checked. */
 export const LLM_MODELS = Symbol('LLM_MODELS');
+/** The AuthOptions createApp was given (verifier, signing secret, public and Web UI URLs); see api/auth. */
+export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');

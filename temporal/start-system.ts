@@ -1,7 +1,8 @@
 /**
  * `npm start`: a Temporal server (the dev server in `.temporal/`, or TEMPORAL_ADDRESS if set),
  * the orchestrator worker and the API, as one unit. Ctrl+C stops the worker and the API first
- * (the worker drains against a live server), then the server.
+ * (the worker drains against a live server), then the server. On a first start it creates a local
+ * admin token and a signing secret in `.data/auth/` (AUTH_DIR) unless auth is configured.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { loadWorkerVersioningConfig } from '../workers/versioning-config';
 import { ensureTemporalCli } from './cli';
 import { loadTemporalConfig, type TemporalConfig } from './config';
 import { startDevServer, type DevServer } from './dev-server';
+import { ensureLocalAuth } from './local-auth';
 import { ensureSearchAttributes } from './search-attributes';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -26,6 +28,11 @@ const envSchema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.default(8233),
   API_PORT: port.default(3000),
+  /** Where the local admin token, its tokens file and the signing secret are kept. */
+  AUTH_DIR: z
+    .string()
+    .min(1, 'must be a directory path')
+    .default(path.join(REPO_ROOT, '.data', 'auth')),
 });
 
 interface Temporal {
@@ -126,6 +133,8 @@ async function main(): Promise<void> {
   const config = loadTemporalConfig();
   const startEnv = parseConfig(envSchema, process.env, 'environment');
   loadWorkerVersioningConfig();
+  const localAuth = ensureLocalAuth(process.env, path.resolve(startEnv.AUTH_DIR));
+  for (const file of localAuth.created) say(`created ${file}`);
   const children: Managed[] = [];
   // eslint-disable-next-line prefer-const -- the signal handlers read it before it is set
   let temporal: Temporal | undefined;
@@ -171,6 +180,8 @@ async function main(): Promise<void> {
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    // The API verifies tokens with it; workers verify the tokens in approve signals and sign links.
+    ...localAuth.env,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     ...(temporal.uiUrl ? { TEMPORAL_UI_URL: temporal.uiUrl } : {}),
@@ -210,6 +221,11 @@ async function main(): Promise<void> {
     say(`OpenAPI: ${apiUrl}/docs`);
     if (temporal.uiUrl) say(`Web UI:  ${temporal.uiUrl}`);
     say(`Temporal ${temporal.address} (namespace ${temporal.namespace}); Ctrl+C stops everything`);
+    if (localAuth.adminTokenFile) {
+      const relative = path.relative(process.cwd(), localAuth.adminTokenFile);
+      const file = relative.startsWith('..') ? localAuth.adminTokenFile : relative;
+      say(`Sign in: export TOKEN=$(cat ${file}); curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/workflows`);
+    }
   } else if (!shuttingDown) {
     say(`the API has not answered on ${apiUrl} for 2 minutes; see its output above`);
   }

@@ -7,6 +7,7 @@ import type { McpConfig } from '../activities/mcp/config/types';
 import { loadLlmConfig, type LoadedLlmConfig } from '../activities/llm/config/load';
 import { parseAllowEntry } from '../activities/outbound/allow-list';
 import { parseConfig } from './config-errors';
+import { loadWebhookWorkerConfig, type WebhookWorkerConfig } from '../activities/webhooks/config';
 
 /** The worker's MCP client pool: servers from the layered `.mcp.json`, and how the pool treats them. */
 export interface McpWorkerConfig {
@@ -40,6 +41,8 @@ export interface OrchestratorWorkerConfig {
   llm?: LoadedLlmConfig;
   /** Where big step outputs wait between executions (BLOB_STORE_DIR); a shared volume across hosts. */
   blobStoreDir?: string;
+  /** Webhook deliveries: allowed non-public addresses, signing secret, link base (activities/webhooks/config.ts). */
+  webhooks?: WebhookWorkerConfig;
 }
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -111,5 +114,6 @@ export function loadOrchestratorWorkerConfig(env: NodeJS.ProcessEnv = process.en
     },
     llm: loadLlmConfig(env),
     blobStoreDir: path.resolve(c.BLOB_STORE_DIR),
+    webhooks: loadWebhookWorkerConfig(env),
   };
 }

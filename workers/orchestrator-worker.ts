@@ -4,6 +4,9 @@ import { NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleOption 
 import path from 'node:path';
 import { createActivities } from '../activities';
 import { createBlobActivities } from '../activities/blobs/activities';
+import { createIdentityActivities } from '../activities/identity/decision-token';
+import { loadWebhookWorkerConfig } from '../activities/webhooks/config';
+import { createWebhookActivities } from '../activities/webhooks/deliver';
 import { SPEC_ACTIVITY_PREFIX, UNKNOWN_ACTIVITY } from '../workflows/steps/activity';
 import { McpClientPool } from '../activities/mcp/pool';
 import type { TemporalConfig } from '../temporal/config';
@@ -26,6 +29,8 @@ export interface OrchestratorWorkerOptions {
   mcpPool?: McpClientPool;
   /** Worker Versioning (the worker process turns it on by default); absent or off: an unversioned worker. */
   versioning?: WorkerVersioningConfig;
+  /** Where the approve signal's token check reads AUTH_* and APPROVAL_SIGNALS (default: process.env). */
+  identityEnv?: NodeJS.ProcessEnv;
 }
 
 /** Closes the worker's own MCP pool once the worker has drained, so no server process outlives it. */
@@ -115,8 +120,10 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     blobStoreDir,
   });
   const blobs = createBlobActivities(blobStoreDir);
+  const webhooks = createWebhookActivities(config.webhooks ?? loadWebhookWorkerConfig({}));
+  const identity = createIdentityActivities(opts.identityEnv);
   const activities = registerActivities(
-    { ...generic.internal, ...blobs },
+    { ...generic.internal, ...blobs, ...webhooks, ...identity },
     {
       ...generic.spec,
       ...(await loadActivityModules(config.activityModules)),

@@ -11,3 +11,5 @@ declareVersioningBehavior({ runSpec, deviceLock, reportMcpInventory, agentLoop, 
 export { runSpec, deviceLock, reportMcpInventory };
 // Children of runs' steps.
 export { agentLoop, deviceLeaseKeeper };
+// One webhook delivery per subscription and event (started by notifyWebhooks, outlives its run).
+export { deliverWebhook } from './webhooks/deliver-webhook';

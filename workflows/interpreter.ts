@@ -6,22 +6,19 @@
 import {
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
   isCancellation,
   patched,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  approveUpdate,
   DEFAULT_RUN_OPTIONS,
-  PENDING_APPROVALS_ATTRIBUTE,
   progressQuery,
-  type ApprovalResult,
   type FragmentOutcome,
-  type PendingApproval,
   type RunInput,
   type RunPhase,
   type RunProgress,
@@ -39,9 +36,10 @@ import type { Step } from './spec/types';
 import { validateInputs, validateSpec } from './spec/validate';
 import { Ledger } from './llm/ledger';
 import { errorMessage, specDataFailure, type DataSite } from './steps/errors';
-import { alreadyDecided, refusal } from './steps/approval';
 import { stepKindOf } from './steps';
 import { StepSkipped, type ApprovalDecision, type ApprovalRequest, type StepContext } from './steps/step-kind';
+import { ApprovalDesk } from './approvals/approval-desk';
+import { RunNotices } from './approvals/run-notices';
 
 /** Names visible to expressions: step records by id, and locals such as a map's `item`. */
 class Scope {
@@ -60,13 +58,6 @@ class Scope {
     if (Object.prototype.hasOwnProperty.call(this.locals, name)) return { value: this.locals[name] };
     return this.parent?.findLocal(name);
   }
-}
-
-interface Waiting {
-  request: PendingApproval;
-  /** Set by the first accepted decision; the validator refuses any later one. */
-  decided?: ApprovalResult;
-  decide(result: ApprovalResult): void;
 }
 
 function invalid(type: string, what: string, issues: Array<{ path: string; message: string }>): ApplicationFailure {
@@ -117,9 +108,8 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   const childSpecs = input.childSpecs ?? {};
 
   const records = new Map<string, StepRecord>(Object.entries(input.resume?.steps ?? {}));
-  const pending = new Map<string, Waiting>();
-  /** The last decision (or timeout) of each approval id that is no longer pending. */
-  const decisions = new Map<string, ApprovalResult>();
+  const notices = new RunNotices(options.webhooks);
+  const desk = new ApprovalDesk(notices, input.resume?.usedNonces);
   let phase: RunPhase = 'running';
   const top = new Scope(checkedInputs);
   /** Carried records whose output is in the blob store and not loaded yet. */
@@ -138,90 +128,29 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
     const all = [...records.entries()];
     return {
       spec: { name: spec.name, version: spec.version },
-      phase: phase === 'running' && pending.size > 0 ? 'waiting_approval' : phase,
+      phase: phase === 'running' && desk.waiting ? 'waiting_approval' : phase,
       current: all.filter(([, r]) => r.status === 'running' || r.status === 'waiting').map(([p]) => p),
       steps: Object.fromEntries(all.map(([path, rec]) => [path, shownRecord(rec)])),
-      pendingApprovals: [...pending.values()].map((w) => w.request),
+      pendingApprovals: desk.pendingApprovals(),
+      refusedDecisions: desk.refusedDecisions(),
       generation: input.resume?.generation ?? 0,
       usage: ledger.summary(),
     };
   });
 
-  setHandler(
-    approveUpdate,
-    (decision) => {
-      const result: ApprovalResult = { ...decision, at: new Date().toISOString() };
-      pending.get(decision.stepId)?.decide(result);
-      return result;
-    },
-    {
-      // Runs before each update is accepted, and after the handlers of earlier updates in the same
-      // workflow task: of concurrent decisions on one step, exactly one is accepted.
-      validator: (decision) => {
-        const waiting = pending.get(decision.stepId);
-        const earlier = waiting ? waiting.decided : decisions.get(decision.stepId);
-        if (earlier) throw alreadyDecided(earlier);
-        if (!waiting) {
-          const ids = [...pending.keys()];
-          throw refusal(
-            'NotWaiting',
-            `step "${decision.stepId}" is not waiting for approval` +
-              (ids.length ? ` (waiting: ${ids.join(', ')})` : ' (no step is waiting)'),
-          );
-        }
-        if (decision.decision !== 'approve' && decision.decision !== 'reject')
-          throw refusal('InvalidDecision', 'decision must be approve or reject');
-        const choices = waiting.request.choices;
-        if (decision.choice !== undefined && !choices?.includes(decision.choice)) {
-          throw refusal(
-            'InvalidDecision',
-            `choice must be one of: ${choices?.join(', ') || '(this step offers no choices)'}`,
-          );
-        }
-        if (!decision.by) throw refusal('InvalidDecision', 'by is required: who decided');
-      },
-    },
-  );
-
-  const syncPendingAttribute = () =>
-    upsertSearchAttributes([{ key: PENDING_APPROVALS_ATTRIBUTE, value: [...pending.keys()] }]);
+  desk.listen();
+  /** A run of its own (not a fan-out's child, not a child step's run) tells subscribers it started and ended. */
+  const ownRun = !input.fragment && workflowInfo().parent === undefined;
+  if (ownRun && !input.resume) notices.emit('run.started', { spec: { name: spec.name, version: spec.version } });
+  /** Only with subscriptions: without any, the run's end awaits nothing more than it did before webhooks. */
+  const announceEnd = async (status: 'completed' | 'failed' | 'cancelled', err?: unknown): Promise<void> => {
+    if (ownRun) notices.emit('run.finished', { status, ...(err !== undefined && { error: errorMessage(err) }) });
+    await notices.settle();
+  };
 
   /** `id` names the decision (the step's path, or a sub-decision of it); `path` is the step that waits. */
-  const requestApproval = async (path: string, req: ApprovalRequest, id = path): Promise<ApprovalDecision> => {
-    const now = Date.now();
-    let decided: ApprovalResult | undefined;
-    decisions.delete(id);
-    const waiting: Waiting = {
-      request: {
-        stepId: id,
-        prompt: req.prompt,
-        approvers: req.approvers,
-        requestedAt: new Date(now).toISOString(),
-        timeoutAt: req.timeoutMs === undefined ? undefined : new Date(now + req.timeoutMs).toISOString(),
-        onTimeout: req.onTimeout,
-        choices: req.choices,
-      },
-      decide: (result) => (decided = waiting.decided = result),
-    };
-    pending.set(id, waiting);
-    const record = records.get(path);
-    if (record) record.status = 'waiting';
-    syncPendingAttribute();
-    try {
-      const answered =
-        req.timeoutMs === undefined
-          ? (await condition(() => decided !== undefined), true)
-          : await condition(() => decided !== undefined, req.timeoutMs, { summary: `${path}: approval timeout` });
-      if (answered && decided) return { ...decided, timedOut: false };
-      decided = { stepId: id, decision: req.onTimeout, by: 'timeout', at: new Date().toISOString() };
-      return { decision: decided.decision, by: decided.by, at: decided.at, timedOut: true };
-    } finally {
-      pending.delete(id);
-      if (decided) decisions.set(id, decided);
-      if (record) record.status = 'running';
-      syncPendingAttribute();
-    }
-  };
+  const requestApproval = (path: string, req: ApprovalRequest, id = path): Promise<ApprovalDecision> =>
+    desk.request(req, id, path, records.get(path));
 
   const ledger = new Ledger({
     budget: options.budget,
@@ -414,6 +343,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
     if (input.fragment) {
       const outcomes = await runFragment(input.fragment);
       phase = 'completed';
+      if (notices.active) await notices.settle();
       // The items' records stay in this run's progress; the parent needs only the outcomes.
       return { output: outcomes, steps: {}, usage: ledger.summary() };
     }
@@ -433,6 +363,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
               (path, output) => storeBlob(output, path),
             )
           : Object.fromEntries(records);
+        if (notices.active) await notices.settle();
         // Handlers must finish before the history is closed, or their callers see an error.
         await condition(allHandlersFinished);
         await continueAsNew<typeof runSpec>({
@@ -444,6 +375,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
             generation: (input.resume?.generation ?? 0) + 1,
             ledger: ledger.state(),
             ...(bounded && { checked: true }),
+            ...(desk.usedNonces().length > 0 && { usedNonces: desk.usedNonces() }),
           },
         });
       }
@@ -458,10 +390,15 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
         ? Object.fromEntries(spec.steps.map((s) => [s.id, top.findStep(s.id)?.output ?? null]))
         : resolveIn(top, { output: true })(spec.output);
     phase = 'completed';
+    if (notices.active) await announceEnd('completed');
     const steps = Object.fromEntries([...records].map(([path, rec]) => [path, shownRecord(rec)]));
     return { output, steps, usage: ledger.summary() };
   } catch (err) {
     phase = isCancellation(err) ? 'cancelled' : 'failed';
+    if (notices.active && !(err instanceof ContinueAsNew)) {
+      // A cancelled run still announces its end.
+      await CancellationScope.nonCancellable(() => announceEnd(phase as 'failed' | 'cancelled', err));
+    }
     // A parent charges what its failed child spent from this (steps/child.ts).
     throw phase === 'failed' ? ledger.withUsage(err) : err;
   }

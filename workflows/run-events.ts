@@ -49,6 +49,15 @@ export interface WebhookTarget {
   events: WebhookEventType[];
   /** Mint approve/reject links for this user into approval.requested deliveries. */
   linksFor?: string;
+  /** How deliveries retry (see workflows/webhooks/delivery.ts for the defaults). */
+  retry?: WebhookRetry;
+}
+
+export interface WebhookRetry {
+  /** Wait after the first failed attempt, in ms; doubles after each further failure. */
+  initialIntervalMs?: number;
+  /** Attempts in all, the first included; absent: as many as fit in the delivery's 24 hours. */
+  maxAttempts?: number;
 }
 
 /** What a run hands to its webhook deliveries: the event without a stream id. */

@@ -113,6 +113,8 @@ export interface ResumeState {
   ledger?: LedgerState;
   /** The chain's first run checked the spec and inputs; `inputs` hold the checked values. */
   checked?: boolean;
+  /** Nonces of the signed links this chain accepted: a link works once, across continue-as-new too. */
+  usedNonces?: string[];
 }
 
 /**
@@ -180,6 +182,8 @@ export interface RunProgress {
   current: string[];
   steps: Record<string, StepRecord>;
   pendingApprovals: PendingApproval[];
+  /** The latest decisions this run refused after accepting their signal (a few, newest last). */
+  refusedDecisions?: RefusedDecision[];
   /** How many times the run continued as new. */
   generation: number;
   usage: LedgerSummary;
@@ -249,6 +253,12 @@ export const approveUpdate = defineUpdate<ApprovalResult, [ApprovalInput]>('appr
 export const approveSignal = defineSignal<[ApprovalSignalInput]>('approve');
 /** Memo key the run keeps its pending approvals under (PendingApproval[]), for the inbox. */
 export const PENDING_APPROVALS_MEMO = 'pendingApprovals';
+/** Memo key set each time an approval closes (ClosedApproval): run events read it from history. */
+export const LAST_DECISION_MEMO = 'lastDecision';
+/** Memo key set each time a signalled decision is refused (RefusedDecision). */
+export const LAST_REFUSAL_MEMO = 'lastRefusal';
+/** A decision as the run closed an approval with it: a person's (any channel) or the timeout's default. */
+export type ClosedApproval = ApprovalResult & { timedOut: boolean };
 
 export const SPEC_NAME_ATTRIBUTE = defineSearchAttributeKey('AgentSpec', SearchAttributeType.KEYWORD);
 export const PENDING_APPROVALS_ATTRIBUTE = defineSearchAttributeKey(

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../../temporal/config';
+import { Public } from '../auth/auth.decorators';
 import { schemaRef } from '../openapi/components';
 import { checkTemporal } from '../temporal/temporal-health';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
@@ -20,6 +21,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @Public() // liveness probes carry no token
   @ApiOperation({ summary: 'Whether the API can reach Temporal' })
   @ApiResponse({ status: 200, description: 'Temporal reachable', schema: schemaRef('HealthResponse') })
   @ApiResponse({

@@ -8,6 +8,7 @@ import {
   ApiTooLarge,
   schemaRef,
 } from '../openapi/components';
+import { RequireRole } from '../auth';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe';
 import { workflowIdParamSchema } from '../workflows/run-requests';
 import {
@@ -92,6 +93,7 @@ export class HistoryController {
 
   @Post(':id/replay')
   @HttpCode(200)
+  @RequireRole('operator')
   @ApiOperation({
     operationId: 'replayRun',
     summary: "Replay the run's history against the workflow code installed here: deterministic, or where it diverges",
@@ -125,6 +127,7 @@ export class HistoryController {
   }
 
   @Post(':id/rerun')
+  @RequireRole('operator')
   @ApiOperation({
     operationId: 'rerunRun',
     summary: 'Start a new run of the same spec and inputs from a step, reusing the outputs recorded before it',
@@ -153,6 +156,7 @@ export class HistoryController {
   }
 
   @Post(':id/retry')
+  @RequireRole('operator')
   @ApiOperation({
     operationId: 'retryRun',
     summary: 'Start a failed, cancelled, terminated or timed-out run again as it was (same spec, inputs, options)',

@@ -15,6 +15,8 @@ import { canonicalJson } from '../util/canonical-json';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { REQUEST_HASH_MEMO, runWorkflowId } from '../workflows/run-identity';
 import { startSpecRun } from '../workflows/start-spec-run';
+import type { WebhookStore } from '../webhooks/webhook-store';
+import { WEBHOOK_STORE } from '../webhooks/webhook-tokens';
 import { runStatusOf } from '../workflows/run-status';
 import { requirePossibleId } from './history.service';
 import type { RerunBody, RetryBody } from './history-requests';
@@ -42,6 +44,7 @@ export class RerunService {
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(TEMPORAL_CONFIG) private readonly config: TemporalConfig,
+    @Inject(WEBHOOK_STORE) private readonly webhooks: WebhookStore,
   ) {
     this.reader = new RunReader(client, config);
   }
@@ -199,6 +202,7 @@ export class RerunService {
         input,
         requestHash,
         summary: how,
+        webhooks: await this.webhooks.targetsFor(spec.name),
         memo: { [RERUN_OF_MEMO]: link },
         searchAttributes: [{ key: RERUN_OF_ATTRIBUTE, value: link.workflowId }],
       });

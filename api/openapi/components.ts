@@ -6,6 +6,12 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiParam, ApiQuery, ApiResponse, type SchemaObject } from '@nestjs/swagger';
 import { z } from 'zod';
 import { budgetSchema } from '../../workflows/llm/step-fields';
+import { linkDecisionBodySchema, mintLinksBodySchema } from '../approvals/approval-requests';
+import {
+  approvalLinksResponseSchema,
+  approvalLinkViewSchema,
+  listApprovalsResponseSchema,
+} from '../approvals/approval-views';
 import { durationSchema } from '../../workflows/spec/common';
 import { MAX_DURATION_MS } from '../../workflows/spec/duration';
 import { applyDocOverrides, documentAlso, documentAs } from './doc-overrides';
@@ -21,6 +27,14 @@ import {
   workflowHistorySchema,
 } from '../history/history-views';
 import { mcpServersResponseSchema, mcpToolsResponseSchema } from '../mcp/mcp-views';
+import { createWebhookBodySchema } from '../webhooks/webhook-requests';
+import {
+  createWebhookResponseSchema,
+  listDeliveriesResponseSchema,
+  listWebhooksResponseSchema,
+  webhookSecretResponseSchema,
+  webhookViewSchema,
+} from '../webhooks/webhook-views';
 import { listSpecsResponseSchema, registerSpecResponseSchema, storedSpecViewSchema } from '../specs/spec-views';
 import { approvalBodySchema, startRunBodyDocSchema, stopRunBodySchema } from '../workflows/run-requests';
 import {
@@ -68,6 +82,17 @@ const COMPONENTS = {
   McpToolsResponse: mcpToolsResponseSchema,
   Devices: devicesResponseSchema,
   DeviceStatus: deviceStatusViewSchema,
+  CreateWebhookBody: createWebhookBodySchema,
+  CreateWebhookResponse: createWebhookResponseSchema,
+  WebhookView: webhookViewSchema,
+  WebhookSecretResponse: webhookSecretResponseSchema,
+  ListWebhooksResponse: listWebhooksResponseSchema,
+  ListDeliveriesResponse: listDeliveriesResponseSchema,
+  ListApprovalsResponse: listApprovalsResponseSchema,
+  MintLinksBody: mintLinksBodySchema,
+  ApprovalLinksResponse: approvalLinksResponseSchema,
+  ApprovalLinkView: approvalLinkViewSchema,
+  LinkDecisionBody: linkDecisionBodySchema,
   ValidationError: z.object({
     statusCode: z.literal(400),
     error: z.literal('Bad Request'),

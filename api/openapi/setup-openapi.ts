@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { zodComponents } from './components';
+import { applySecurity } from './security';
 
 /** Where the document and its UI are served. */
 export const DOCS_PATHS = ['/docs', '/docs/{asset}', '/docs-json', '/docs-yaml'];
@@ -10,7 +11,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Durable agents API')
     .setDescription(
-      'Start, watch, approve, cancel and terminate spec runs on Temporal; register specs. Every error is JSON ' +
+      'Start, watch, approve, cancel and terminate spec runs on Temporal; register specs. Every route but /health ' +
+        'and the docs needs `Authorization: Bearer <token>` (401 without a valid one, 403 without the role the ' +
+        'operation names: viewer reads, operator starts and stops runs, approver decides, admin does everything). ' +
+        'Every error is JSON ' +
         '`{ statusCode, error, message }`; a 400 also lists `issues` (each bad field). Unknown routes answer 404, ' +
         'a method a route does not serve 405 with an `Allow` header.',
     )
@@ -18,6 +22,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config);
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...zodComponents() } };
+  applySecurity(document);
   return document;
 }
 

@@ -14,6 +14,7 @@ import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { SpecLimits } from '../../workflows/spec/schema';
 import { validateSpec } from '../../workflows/spec/validate';
 import { ApiBadRequest, ApiPathParamFrom, ApiQueryFrom, ApiTooLarge, schemaRef } from '../openapi/components';
+import { RequireRole } from '../auth';
 import { SPEC_LIMITS, SPEC_STORE } from '../tokens';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe';
@@ -41,6 +42,7 @@ export class SpecsController {
   ) {}
 
   @Post()
+  @RequireRole('admin')
   @ApiOperation({
     operationId: 'registerSpec',
     summary: 'Register a spec; stores a new version when its content changed',

@@ -30,9 +30,17 @@ export interface DecisionConflictBody extends HttpErrorBody {
 
 /** The failure type the workflow's approval validator refuses a second decision with. */
 export const ALREADY_DECIDED = 'AlreadyDecided';
+/** The validator's refusal of a decider the step's approvers do not name: 403, history unchanged. */
+export const NOT_AN_APPROVER = 'NotAnApprover';
+/** The validator's refusal of a signed link's nonce it has already seen: the link worked once. */
+export const LINK_USED = 'LinkUsed';
+
+/** Validator failure types with a status of their own (any other validator refusal is a 409). */
+const VALIDATOR_FAILURE_STATUS: Record<string, number> = { [NOT_AN_APPROVER]: 403, [LINK_USED]: 409 };
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   429: 'Too Many Requests',
@@ -91,6 +99,8 @@ export function temporalErrorToHttp(err: unknown): HttpErrorBody | undefined {
     if (err.cause instanceof ApplicationFailure && err.cause.type === ALREADY_DECIDED) {
       return alreadyDecided(err.cause);
     }
+    const status = err.cause instanceof ApplicationFailure && VALIDATOR_FAILURE_STATUS[err.cause.type ?? ''];
+    if (status) return body(status, err.cause?.message ?? err.message);
     // The update's validator rejected it (e.g. the step is not waiting): the run's state conflicts.
     return body(409, err.cause?.message ?? err.message);
   }

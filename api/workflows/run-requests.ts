@@ -114,17 +114,18 @@ export type ListRunsQuery = z.infer<typeof listRunsQuerySchema>;
 
 export const approvalBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
-  // Trimmed by the service; a pattern rather than trim().min(1) so the document can say it. Not
-  // \S: regex dialects disagree on what is white space; this is exactly what trim() removes.
-  by: boundedText(200, {
-    pattern: /[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/,
-    message: 'say who decides',
-  }),
+  // Named so a client that still sends it learns why it is refused (an unknown field says less).
+  by: z
+    .never({ error: 'the decider is the identity of the bearer token: remove "by"' })
+    .optional()
+    .meta({ description: 'Not accepted: who decides is taken from the bearer token.' }),
   comment: boundedText(10_000).optional(),
   /** For approvals that offer choices, e.g. a device escalation's retry / skip / abort. */
   choice: boundedText(100, { min: 1 }).optional(),
 });
 export type ApprovalBody = z.infer<typeof approvalBodySchema>;
+/** A decision as the service takes it from any channel (REST body, inbox page, signed link). */
+export type DecisionBody = Pick<ApprovalBody, 'decision' | 'comment' | 'choice'>;
 
 export const stopRunBodySchema = z
   .strictObject({ reason: boundedText(1000).optional() })

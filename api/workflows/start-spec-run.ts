@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { runSpec } from '../../workflows/interpreter';
+import type { WebhookTarget } from '../../workflows/run-events';
 import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput } from '../../workflows/shared';
 import { REQUEST_HASH_MEMO } from './run-identity';
 
@@ -13,6 +14,16 @@ export interface SpecRunStart {
   summary: string;
   memo?: Record<string, unknown>;
   searchAttributes?: SearchAttributePair[];
+  /** The webhook subscriptions matching the spec now (api/webhooks); they replace any the input carries. */
+  webhooks?: readonly WebhookTarget[];
+}
+
+/** The input with today's subscriptions in its options (a rerun's input carries its original run's). */
+function withWebhooks(input: RunInput, webhooks: readonly WebhookTarget[] | undefined): RunInput {
+  if (webhooks === undefined || (webhooks.length === 0 && input.options?.webhooks === undefined)) return input;
+  const options = { ...input.options };
+  delete options.webhooks;
+  return { ...input, options: webhooks.length > 0 ? { ...options, webhooks: [...webhooks] } : options };
 }
 
 /**
@@ -25,7 +36,7 @@ export function startSpecRun(client: Client, taskQueue: string, start: SpecRunSt
   return client.workflow.start<typeof runSpec>(RUN_SPEC_WORKFLOW, {
     taskQueue,
     workflowId: start.workflowId,
-    args: [start.input],
+    args: [withWebhooks(start.input, start.webhooks)],
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     memo: {

@@ -1,5 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Identity } from '../../workflows/identity';
+import { CurrentIdentity, RequireRole } from '../auth';
 import {
   ApiBadRequest,
   ApiPathParamFrom,
@@ -49,6 +51,7 @@ export class WorkflowsController {
   constructor(@Inject(WorkflowsService) private readonly runs: WorkflowsService) {}
 
   @Post()
+  @RequireRole('operator')
   @ApiOperation({
     operationId: 'startRun',
     summary: 'Start a run of an inline spec or a registered one (idempotent with runId)',
@@ -107,10 +110,13 @@ export class WorkflowsController {
 
   @Post(':id/approvals/:stepId')
   @HttpCode(200)
+  @RequireRole('approver')
   @ApiOperation({
     operationId: 'decideApproval',
     summary: 'Approve or reject a step that waits for approval',
     description:
+      'The decider is the identity of the bearer token (recorded with channel `api`); a step that names ' +
+      '`approvers` (users or groups) refuses anyone else with a 403 and its history unchanged. ' +
       'A step is decided once: a second decision is a 409 naming who decided and when. Send an ' +
       '`Idempotency-Key` to retry safely: the same key with the same body returns the first answer.',
   })
@@ -130,6 +136,11 @@ export class WorkflowsController {
   @ApiResponse({ status: 200, description: 'Decision recorded', schema: schemaRef('ApprovalResponse') })
   @ApiBadRequest()
   @ApiResponse({
+    status: 403,
+    description: "The caller lacks the approver role, or is not among the step's approvers",
+    schema: schemaRef('Error'),
+  })
+  @ApiResponse({
     status: 409,
     description:
       'The step was already decided (decidedBy, decidedAt), is not waiting, the run is closed, or the ' +
@@ -144,14 +155,16 @@ export class WorkflowsController {
     @Param('stepId', new ZodValidationPipe(stepIdParamSchema, 'stepId')) stepId: string,
     @Body(new ZodValidationPipe(approvalBodySchema)) body: ApprovalBody,
     @Headers('idempotency-key') idempotencyKey: unknown,
+    @CurrentIdentity() identity: Identity,
   ): Promise<ApprovalResponse> {
     // Headers take no pipes in Nest: parsed here.
     const key = new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key').transform(idempotencyKey);
-    return this.runs.approve(id, stepId, body, key);
+    return this.runs.approve(id, stepId, body, key, { identity, channel: 'api' });
   }
 
   @Post(':id/cancel')
   @HttpCode(202)
+  @RequireRole('operator')
   @ApiOperation({
     operationId: 'cancelRun',
     summary: 'Request cancellation: running steps are cancelled and the run closes as cancelled',
@@ -173,6 +186,7 @@ export class WorkflowsController {
 
   @Post(':id/terminate')
   @HttpCode(200)
+  @RequireRole('admin')
   @ApiOperation({ operationId: 'terminateRun', summary: 'Terminate at once: no cleanup runs inside the workflow' })
   @ApiWorkflowId()
   @ApiBody({ schema: schemaRef('StopRunBody'), required: false })

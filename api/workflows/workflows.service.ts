@@ -24,6 +24,7 @@ import {
   type RunInput,
   type Spec,
 } from '../../workflows/shared';
+import type { DecisionChannel, Identity } from '../../workflows/identity';
 import type { SpecLimits } from '../../workflows/spec/schema';
 import { resolveChildSpecs, validateInputs, validateSpec } from '../../workflows/spec/validate';
 import { runLinksOf } from '../history/run-links';
@@ -35,8 +36,10 @@ import { RequestValidationError } from '../validation/request-validation.error';
 import { openPageToken, sealPageToken } from './page-token';
 import { REQUEST_HASH_MEMO, runWorkflowId, startRequestHash } from './run-identity';
 import { startSpecRun } from './start-spec-run';
+import type { WebhookStore } from '../webhooks/webhook-store';
+import { WEBHOOK_STORE } from '../webhooks/webhook-tokens';
 import { completedUpdateResult } from './update-history';
-import type { ApprovalBody, ListRunsQuery, StartRunBody, StopRunBody } from './run-requests';
+import type { DecisionBody, ListRunsQuery, StartRunBody, StopRunBody } from './run-requests';
 import { runStatusOf, type RunStatus } from './run-status';
 import type {
   ApprovalResponse,
@@ -49,6 +52,14 @@ import type {
 import { buildRunsQuery } from './visibility-query';
 
 type RunHandle = WorkflowHandle<typeof runSpec>;
+
+/** Who decides and how the decision arrived; the run checks the identity against the step's approvers. */
+export interface Decider {
+  identity: Identity;
+  channel: DecisionChannel;
+  /** A signed link's nonce (the run refuses a nonce it has seen). */
+  nonce?: string;
+}
 
 /** How long a describe waits for a worker to answer the progress query before reporting without it. */
 const PROGRESS_QUERY_TIMEOUT_MS = 3000;
@@ -96,6 +107,7 @@ export class WorkflowsService {
     @Inject(SPEC_STORE) private readonly store: SpecStore,
     @Inject(SPEC_LIMITS) private readonly limits: SpecLimits,
     @Inject(LLM_MODELS) private readonly llm: LlmConfig | null,
+    @Inject(WEBHOOK_STORE) private readonly webhooks: WebhookStore,
   ) {}
 
   /**
@@ -125,6 +137,7 @@ export class WorkflowsService {
         input,
         requestHash,
         summary: `Spec ${spec.name}${version}`,
+        webhooks: await this.webhooks.targetsFor(spec.name),
       });
       const runId = handle.firstExecutionRunId;
       return { workflowId, runId, created: true, webUiUrl: runUrl(this.config, workflowId, runId) };
@@ -241,16 +254,28 @@ export class WorkflowsService {
   /**
    * Decides a waiting step. With an idempotency key the decision is the Temporal update of that
    * id, so a retry gets the first answer: from the run while it lives, from its history after.
+   * The decider's user and groups come from their verified identity, never from a request body;
+   * the run's validator refuses someone the step's approvers do not name (NotAnApprover → 403).
    */
   async approve(
     workflowId: string,
     stepId: string,
-    body: ApprovalBody,
-    idempotencyKey?: string,
+    body: DecisionBody,
+    idempotencyKey: string | undefined,
+    decider: Decider,
   ): Promise<ApprovalResponse> {
     requirePossibleId(workflowId);
     const handle = this.client.workflow.getHandle(workflowId);
-    const input: ApprovalInput = { stepId, ...body, by: body.by.trim() };
+    const input: ApprovalInput = {
+      stepId,
+      decision: body.decision,
+      by: decider.identity.user,
+      groups: decider.identity.groups,
+      channel: decider.channel,
+      ...(body.comment !== undefined && { comment: body.comment }),
+      ...(body.choice !== undefined && { choice: body.choice }),
+      ...(decider.nonce !== undefined && { nonce: decider.nonce }),
+    };
     try {
       const result = await this.client.connection.withDeadline(Date.now() + APPROVAL_TIMEOUT_MS, () =>
         handle.executeUpdate(approveUpdate, {

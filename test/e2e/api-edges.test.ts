@@ -19,6 +19,7 @@ import type { TemporalConfig } from '../../temporal/config';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
 import type { RunProgress } from '../../workflows/shared';
+import { testAuth } from '../helpers/api-auth';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
 
@@ -58,7 +59,9 @@ let temporal: TemporalConfig;
 let specStoreDir: string;
 const logger = new RecordingLogger();
 const tempDirs: string[] = [];
+const auth = testAuth();
 
+/** As admin unless `headers` carry another Authorization. */
 async function call<T = ErrorBody>(
   method: string,
   route: string,
@@ -68,7 +71,11 @@ async function call<T = ErrorBody>(
 ): Promise<Reply<T>> {
   const res = await fetch(`${base}${route}`, {
     method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: {
+      ...auth.header('admin'),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -104,7 +111,15 @@ before(async () => {
   workerRun = worker.run();
   specStoreDir = await mkdtemp(path.join(tmpdir(), 'api-edges-specs-'));
   tempDirs.push(specStoreDir);
-  app = await createApp({ temporal, client: env.client, specStoreDir, examplesDir: null, port: 0, logger });
+  app = await createApp({
+    temporal,
+    auth: auth.auth,
+    client: env.client,
+    specStoreDir,
+    examplesDir: null,
+    port: 0,
+    logger,
+  });
   baseUrl = await app.getUrl();
 });
 
@@ -194,19 +209,22 @@ describe('decisions', () => {
     await waitForApproval(workflowId, 'ok');
 
     const key = randomUUID();
-    const decision = { decision: 'approve', by: 'ada', comment: 'fine' };
+    const decision = { decision: 'approve', comment: 'fine' };
     const decide = (body: object, headers: Record<string, string> = { 'Idempotency-Key': key }) =>
-      call<ErrorBody & { at: string; by: string }>('POST', `/workflows/${workflowId}/approvals/ok`, body, headers);
+      call<ErrorBody & { at: string; by: string }>('POST', `/workflows/${workflowId}/approvals/ok`, body, {
+        ...auth.header('approver'),
+        ...headers,
+      });
     const first = await decide(decision);
     assert.equal(first.status, 200);
-    assert.equal(first.body.by, 'ada');
+    assert.equal(first.body.by, 'approver');
 
     const whileRunning = await decide(decision);
     assert.equal(whileRunning.status, 200, JSON.stringify(whileRunning.body));
     assert.deepEqual(whileRunning.body, first.body, 'the first answer, not a second decision');
     const noKey = await decide(decision, {});
     assert.equal(noKey.status, 409, 'without the key it is a second decision');
-    assert.equal(noKey.body.decidedBy, 'ada');
+    assert.equal(noKey.body.decidedBy, 'approver');
 
     assert.equal((await call('POST', `/workflows/${workflowId}/terminate`, { reason: 'test' })).status, 200);
     const afterClose = await decide(decision);
@@ -216,6 +234,8 @@ describe('decisions', () => {
     const reused = await decide({ ...decision, decision: 'reject' });
     assert.equal(reused.status, 409, 'a key names one decision');
     assert.match(reused.body.message, /Idempotency-Key .* was already used for another decision/);
+    const otherUser = await decide(decision, { ...auth.header('ana'), 'Idempotency-Key': key });
+    assert.equal(otherUser.status, 409, "a key does not hand another user the first decider's answer");
 
     const badKey = await decide(decision, { 'Idempotency-Key': 'a b' });
     assert.equal(badKey.status, 400);
@@ -236,8 +256,8 @@ describe('decisions', () => {
     await waitForApproval(workflowId, 'ok');
 
     const replies = await Promise.all(
-      ['ada', 'bob', 'cy'].map((by) =>
-        call('POST', `/workflows/${workflowId}/approvals/ok`, { decision: 'approve', by }),
+      (['approver', 'ana', 'mallory'] as const).map((user) =>
+        call('POST', `/workflows/${workflowId}/approvals/ok`, { decision: 'approve' }, auth.header(user)),
       ),
     );
     const statuses = replies.map((r) => r.status).sort();
@@ -264,6 +284,7 @@ describe('size limits', () => {
 
     const small = await createApp({
       temporal,
+      auth: auth.auth,
       client: env.client,
       specStoreDir,
       examplesDir: null,
@@ -327,6 +348,7 @@ describe('size limits', () => {
   test('the limits are configurable', async () => {
     const strict = await createApp({
       temporal,
+      auth: auth.auth,
       client: env.client,
       specStoreDir,
       examplesDir: null,
@@ -451,7 +473,7 @@ describe('requests that do not fit', () => {
 
   test('the longest ids the document allows reach the API (no bare 431); an id no run can have is a 404', async () => {
     const longest = encodeURIComponent('\u{1F600}'.repeat(1000)); // 12 bytes a character, percent-encoded
-    const reply = await call('POST', `/workflows/${longest}/approvals/${longest}`, { decision: 'approve', by: 'x' });
+    const reply = await call('POST', `/workflows/${longest}/approvals/${longest}`, { decision: 'approve' });
     assert.equal(reply.status, 404);
     assert.match(reply.body.message, /no id is that long/);
     const tooLong = await call('GET', `/workflows/${'a'.repeat(1001)}`);
@@ -475,21 +497,18 @@ describe('the OpenAPI document', () => {
     };
     const { body } = await call<{ paths: Record<string, Record<string, Operation>> }>('GET', '/docs-json');
     const statuses = (p: string, method: string) => Object.keys(body.paths[p]?.[method]?.responses ?? {}).sort();
-    assert.deepEqual(statuses('/workflows', 'post'), ['200', '201', '400', '409', '413', '502', '503', '504']);
-    assert.deepEqual(statuses('/workflows', 'get'), ['200', '400', '502', '503', '504']);
-    assert.deepEqual(statuses('/workflows/{id}', 'get'), ['200', '400', '404', '502', '503', '504']);
-    assert.deepEqual(statuses('/workflows/{id}/approvals/{stepId}', 'post'), [
-      '200',
-      '400',
-      '404',
-      '409',
-      '413',
-      '502',
-      '503',
-      '504',
-    ]);
-    assert.deepEqual(statuses('/specs', 'post'), ['200', '201', '400', '409', '413']);
-    assert.deepEqual(statuses('/specs/{name}', 'get'), ['200', '400', '404']);
+    const authed = ['401', '403', '503'];
+    const with_ = (...codes: string[]) => [...new Set([...codes, ...authed])].sort();
+    assert.deepEqual(statuses('/workflows', 'post'), with_('200', '201', '400', '409', '413', '502', '503', '504'));
+    assert.deepEqual(statuses('/workflows', 'get'), with_('200', '400', '502', '503', '504'));
+    assert.deepEqual(statuses('/workflows/{id}', 'get'), with_('200', '400', '404', '502', '503', '504'));
+    assert.deepEqual(
+      statuses('/workflows/{id}/approvals/{stepId}', 'post'),
+      with_('200', '400', '404', '409', '413', '502', '503', '504'),
+    );
+    assert.deepEqual(statuses('/specs', 'post'), with_('200', '201', '400', '409', '413'));
+    assert.deepEqual(statuses('/specs/{name}', 'get'), with_('200', '400', '404'));
+    assert.deepEqual(statuses('/health', 'get'), ['200', '503'], 'no token needed for liveness probes');
 
     const approval = body.paths['/workflows/{id}/approvals/{stepId}']?.post;
     assert.ok(approval?.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key'));

@@ -17,6 +17,7 @@ import type { TemporalConfig } from '../../temporal/config';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
 import type { RunProgress, RunResult } from '../../workflows/shared';
+import { testAuth, type TestUser } from '../helpers/api-auth';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
 
@@ -60,11 +61,18 @@ let temporal: TemporalConfig;
 const logger = new RecordingLogger();
 const tempDirs: string[] = [];
 let specStoreDir: string;
+const auth = testAuth();
 
-async function http<T = ErrorBody>(method: string, route: string, body?: unknown): Promise<Reply<T>> {
+/** As admin unless `user` says who calls (approvals of approval-release: ana, a release manager). */
+async function http<T = ErrorBody>(
+  method: string,
+  route: string,
+  body?: unknown,
+  user: TestUser = 'admin',
+): Promise<Reply<T>> {
   const res = await fetch(`${baseUrl}${route}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...auth.header(user), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as T };
@@ -110,7 +118,7 @@ before(async () => {
     'name: broken\nsteps:\n  - { id: wait, kind: sleep, duration: soon }\n',
   );
 
-  app = await createApp({ temporal, client: env.client, specStoreDir, examplesDir, port: 0, logger });
+  app = await createApp({ temporal, auth: auth.auth, client: env.client, specStoreDir, examplesDir, port: 0, logger });
   baseUrl = await app.getUrl();
 });
 
@@ -272,10 +280,12 @@ test('bad input answers 400 naming the field', async () => {
 
 test('unknown run answers 404', async () => {
   assert.equal((await http('GET', '/workflows/approval-release-does-not-exist')).status, 404);
-  const approve = await http('POST', '/workflows/approval-release-does-not-exist/approvals/approve', {
-    decision: 'approve',
-    by: 'alice',
-  });
+  const approve = await http(
+    'POST',
+    '/workflows/approval-release-does-not-exist/approvals/approve',
+    { decision: 'approve' },
+    'ana',
+  );
   assert.equal(approve.status, 404);
   assert.equal((await http('POST', '/workflows/approval-release-does-not-exist/cancel')).status, 404);
 });
@@ -312,39 +322,38 @@ test('approval run: parallel checks, wait, 409 for a step not waiting, approve, 
     /Release "routine release" to staging\? Build took 1000 ms, smoke tests 1000 ms\./,
   );
 
-  const notWaiting = await http('POST', `/workflows/${workflowId}/approvals/checks`, {
-    decision: 'approve',
-    by: 'alice',
-  });
+  const notWaiting = await http('POST', `/workflows/${workflowId}/approvals/checks`, { decision: 'approve' }, 'ana');
   assert.equal(notWaiting.status, 409);
   assert.match(notWaiting.body.message, /step "checks" is not waiting for approval/);
 
-  const noChoices = await http('POST', `/workflows/${workflowId}/approvals/approve`, {
-    decision: 'approve',
-    by: 'alice',
-    choice: 'abort',
-  });
+  const noChoices = await http(
+    'POST',
+    `/workflows/${workflowId}/approvals/approve`,
+    { decision: 'approve', choice: 'abort' },
+    'ana',
+  );
   assert.equal(noChoices.status, 409);
   assert.match(noChoices.body.message, /this step offers no choices/);
 
   const approved = await http<{ decision: string; by: string; at: string }>(
     'POST',
     `/workflows/${workflowId}/approvals/approve`,
-    { decision: 'approve', by: 'alice', comment: 'ship it' },
+    { decision: 'approve', comment: 'ship it' },
+    'ana',
   );
   assert.equal(approved.status, 200);
-  assert.equal(approved.body.by, 'alice');
+  assert.equal(approved.body.by, 'ana', "the decider is the token's user");
 
   const done = await waitForDetail(workflowId, 'the run to complete', (d) => d.status === 'completed');
   assert.deepEqual(done.result?.output, {
     target: 'staging',
-    approvedBy: 'alice',
+    approvedBy: 'ana',
     comment: 'ship it',
     releasedAfterMs: 200,
   });
   assert.ok(done.closeTime);
 
-  const late = await http('POST', `/workflows/${workflowId}/approvals/approve`, { decision: 'approve', by: 'bob' });
+  const late = await http('POST', `/workflows/${workflowId}/approvals/approve`, { decision: 'approve' }, 'admin');
   assert.equal(late.status, 409, 'approving a closed run is a conflict');
   const again = await http<StartRunResponse>('POST', '/workflows', request);
   assert.equal(again.status, 200, 'a closed run is not started twice either');
@@ -429,6 +438,7 @@ test('cancel a waiting run: it closes as cancelled; terminate another', async ()
 test('with Temporal down the API still starts: /health 503, runs 503, specs served from disk', async () => {
   const down = await createApp({
     temporal: { ...temporal, address: '127.0.0.1:1' },
+    auth: auth.auth,
     specStoreDir,
     examplesDir: null,
     port: 0,
@@ -443,12 +453,12 @@ test('with Temporal down the API still starts: /health 503, runs 503, specs serv
     assert.equal(body.temporal.reachable, false);
     assert.ok(body.temporal.error);
 
-    const run = await fetch(`${url}/workflows/anything`);
+    const run = await fetch(`${url}/workflows/anything`, { headers: auth.header('viewer') });
     assert.equal(run.status, 503);
     assert.match(((await run.json()) as ErrorBody).message, /Temporal is unreachable/);
 
     // The store is files: a second API process on the same directory sees what the first stored.
-    const spec = await fetch(`${url}/specs/tiny`);
+    const spec = await fetch(`${url}/specs/tiny`, { headers: auth.header('viewer') });
     assert.equal(spec.status, 200);
     assert.equal(((await spec.json()) as { version: number }).version, 7);
   } finally {

@@ -37,6 +37,7 @@ import { standInEnv } from '../fixtures/llm/harness';
 import { StandInModelServer } from '../fixtures/llm/model-server';
 import { gateActivities } from '../fixtures/gate-activities';
 import { activities as testActivities } from '../fixtures/test-activities';
+import { testAuth } from '../helpers/api-auth';
 import { newJournal, readJournal, waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
 import { runInProcess } from '../helpers/worker';
@@ -62,11 +63,12 @@ let app: INestApplication;
 let baseUrl: string;
 let dir: string;
 const stops: Array<() => Promise<void>> = [];
+const auth = testAuth();
 
 async function http<T = ErrorBody>(method: string, route: string, body?: unknown): Promise<Reply<T>> {
   const res = await fetch(`${baseUrl}${route}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...auth.header('admin'), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as T };
@@ -169,7 +171,15 @@ before(async () => {
   });
   stops.push(runInProcess(worker));
   dir = await mkdtemp(path.join(tmpdir(), 'history-e2e-'));
-  app = await createApp({ temporal, client: env.client, specStoreDir: dir, examplesDir: null, port: 0, logger: false });
+  app = await createApp({
+    temporal,
+    auth: auth.auth,
+    client: env.client,
+    specStoreDir: dir,
+    examplesDir: null,
+    port: 0,
+    logger: false,
+  });
   baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 });
 
@@ -469,19 +479,16 @@ test('unknown runs are 404, bad ids and queries 400; the document lists every st
     '/docs-json',
   );
   const statuses = (p: string, method: string) => Object.keys(doc.paths[p]?.[method]?.responses ?? {}).sort();
-  const temporalFailures = ['502', '503', '504'];
-  assert.deepEqual(statuses('/workflows/{id}/history', 'get'), ['200', '400', '404', ...temporalFailures]);
-  assert.deepEqual(statuses('/workflows/{id}/steps', 'get'), ['200', '400', '404', ...temporalFailures]);
-  assert.deepEqual(statuses('/workflows/{id}/replay', 'post'), ['200', '400', '404', '413', ...temporalFailures]);
+  // Every operation here needs a token (401) and a role (403).
+  const temporalFailures = ['401', '403', '502', '503', '504'];
+  const sorted = (...codes: string[]) => codes.sort();
+  assert.deepEqual(statuses('/workflows/{id}/history', 'get'), sorted('200', '400', '404', ...temporalFailures));
+  assert.deepEqual(statuses('/workflows/{id}/steps', 'get'), sorted('200', '400', '404', ...temporalFailures));
+  assert.deepEqual(statuses('/workflows/{id}/replay', 'post'), sorted('200', '400', '404', '413', ...temporalFailures));
   for (const route of ['rerun', 'retry']) {
-    assert.deepEqual(statuses(`/workflows/{id}/${route}`, 'post'), [
-      '200',
-      '201',
-      '400',
-      '404',
-      '409',
-      '413',
-      ...temporalFailures,
-    ]);
+    assert.deepEqual(
+      statuses(`/workflows/{id}/${route}`, 'post'),
+      sorted('200', '201', '400', '404', '409', '413', ...temporalFailures),
+    );
   }
 });

@@ -14,6 +14,9 @@ import type { LlmConfig } from '../../activities/llm/config/types';
 import { createApp } from '../../api/app';
 import type { TemporalConfig } from '../../temporal/config';
 import { createTestEnv } from '../helpers/temporal';
+import { testAuth } from '../helpers/api-auth';
+
+const auth = testAuth();
 
 const llm: LlmConfig = {
   source: '/srv/models.json',
@@ -51,7 +54,16 @@ before(async () => {
     path.join(examplesDir, 'needs-gpt.spec.yaml'),
     'name: needs-gpt\nsteps:\n  - { id: ask, kind: llm, model: gpt, prompt: hi }\n',
   );
-  app = await createApp({ temporal, client: env.client, specStoreDir, examplesDir, port: 0, logger, llm });
+  app = await createApp({
+    temporal,
+    auth: auth.auth,
+    client: env.client,
+    specStoreDir,
+    examplesDir,
+    port: 0,
+    logger,
+    llm,
+  });
   baseUrl = await app.getUrl();
 });
 
@@ -66,7 +78,7 @@ async function start(
 ): Promise<{ status: number; body: { issues?: Array<{ path: string; message: string }> } }> {
   const res = await fetch(`${baseUrl}/workflows`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...auth.header('operator'), 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as { issues?: Array<{ path: string; message: string }> } };

@@ -23,6 +23,9 @@ import { createTestEnv } from '../helpers/temporal';
 import { startLlmWorker, type LlmWorker } from '../fixtures/llm/harness';
 import { StandInModelServer } from '../fixtures/llm/model-server';
 import { researchScript, roleOf } from '../fixtures/llm/research-script';
+import { testAuth } from '../helpers/api-auth';
+
+const auth = testAuth();
 
 const EXAMPLES = path.resolve(__dirname, '../../examples');
 let env: TestWorkflowEnvironment;
@@ -44,6 +47,7 @@ before(async () => {
       uiUrl: 'http://127.0.0.1:8233',
       taskQueue: llm.taskQueue,
     },
+    auth: auth.auth,
     client: env.client,
     specStoreDir,
     examplesDir: EXAMPLES,
@@ -75,6 +79,8 @@ test('one curl starts examples/research.spec.yaml; GET /workflows/:id shows the 
     `${baseUrl}/workflows`,
     '-H',
     'content-type: application/json',
+    '-H',
+    `authorization: ${auth.header('operator').authorization}`,
     '-d',
     body,
   ]);
@@ -85,7 +91,7 @@ test('one curl starts examples/research.spec.yaml; GET /workflows/:id shows the 
   const detail = await waitFor(
     'the research run to complete',
     async () => {
-      const res = await fetch(`${baseUrl}/workflows/${started.workflowId}`);
+      const res = await fetch(`${baseUrl}/workflows/${started.workflowId}`, { headers: auth.header('viewer') });
       const d = (await res.json()) as RunDetail & { result?: RunResult; usage?: UsageTotals };
       return d.status === 'completed' ? d : undefined;
     },

@@ -3,6 +3,8 @@
 # schemathesis into a venv (once), starts a dev server, the orchestrator worker and the API on
 # loopback (test/fuzz/serve-for-fuzz.ts), runs every check against /docs-json and fails on any
 # finding. Settings: test/fuzz/schemathesis.toml. FUZZ_API_PORT picks the port (default 3100).
+# Requests carry an admin's bearer token (printed by the server); the `ignored_auth` check also
+# sends them without one and with a wrong one, and expects 401.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -36,10 +38,12 @@ if [ -z "${url}" ]; then
   cat "${work}/serve.log" >&2
   exit 1
 fi
+token=$(sed -n 's/^FUZZ_API_TOKEN=//p' "${work}/url")
 echo "fuzzing ${url}"
 
 status=0
-"${venv}/bin/schemathesis" --config-file test/fuzz/schemathesis.toml run "${url}/docs-json" --checks all "$@" ||
+"${venv}/bin/schemathesis" --config-file test/fuzz/schemathesis.toml run "${url}/docs-json" --checks all \
+  --header "Authorization: Bearer ${token}" "$@" ||
   status=$?
 if [ "${status}" -ne 0 ]; then
   echo "--- what the API logged (last 80 lines) ---" >&2

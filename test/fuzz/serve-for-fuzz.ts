@@ -1,7 +1,8 @@
 /**
  * What the API fuzzer talks to: an in-memory Temporal dev server, the orchestrator worker and the
  * REST API (with the example specs registered and a throw-away spec store), all on loopback.
- * Prints `FUZZ_API_URL=<url>` once everything answers; SIGTERM or SIGINT stops it all.
+ * Prints `FUZZ_API_URL=<url>` and `FUZZ_API_TOKEN=<an admin's bearer token>` once everything
+ * answers; SIGTERM or SIGINT stops it all.
  *
  *   FUZZ_API_PORT picks the API's port; by default the first free one of 3100-3199.
  */
@@ -16,6 +17,7 @@ import type { TemporalConfig } from '../../temporal/config';
 import { startDevServer } from '../../temporal/dev-server';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
+import { testAuth } from '../helpers/api-auth';
 import { bundleWorkflowsOnce } from '../helpers/temporal';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -78,10 +80,17 @@ async function main(): Promise<void> {
 
   const specStoreDir = await mkdtemp(path.join(tmpdir(), 'fuzz-specs-'));
   cleanups.push(() => rm(specStoreDir, { recursive: true, force: true }));
+  // Subscriptions the fuzzer makes stay out of the repository's .data/webhooks.
+  const webhookStoreDir = await mkdtemp(path.join(tmpdir(), 'fuzz-webhooks-'));
+  cleanups.push(() => rm(webhookStoreDir, { recursive: true, force: true }));
   const port = await firstFreePort(ports);
+  // The real guard and static tokens file: the fuzzer sends the admin's token (every role).
+  const auth = testAuth();
   const app = await createApp({
     temporal,
+    auth: auth.auth,
     specStoreDir,
+    webhookStoreDir,
     // The README's devices, so GET /devices has some to report (none of them is reachable here).
     devicesFile: path.join(REPO_ROOT, 'examples', 'devices.json'),
     port,
@@ -92,6 +101,7 @@ async function main(): Promise<void> {
 
   const url = `http://127.0.0.1:${port}`;
   say(`Temporal ${server.address}, worker on task queue "fuzz", API ${url}`);
+  console.log(`FUZZ_API_TOKEN=${auth.tokens.admin}`);
   console.log(`FUZZ_API_URL=${url}`);
 }
 

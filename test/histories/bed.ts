@@ -6,7 +6,7 @@
  * server-filesystem on a copy of the example workspace, and server-everything), a build worker
  * running the fake firmware build, and a simulated ESP32 on a pty pair with its device worker.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -23,7 +23,7 @@ import { StandInModelServer, type Script } from '../fixtures/llm/model-server';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
 import { runInProcess, testTemporalConfig } from '../helpers/worker';
-import type { BedFacts } from './scenarios';
+import { RECORDER_TOKENS, type BedFacts } from './scenarios';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** A fixed queue name, so that re-recorded histories differ from the old ones only where runs did. */
@@ -82,12 +82,16 @@ export async function startRecordingBed(log: (line: string) => void): Promise<Re
       MCP_BLOB_DIR: path.join(dir, 'mcp-blobs'),
       BLOB_STORE_DIR: path.join(dir, 'blobs'),
     });
+    // The tokens that scenarios' `approve` signals carry.
+    const tokensFile = path.join(dir, 'tokens.json');
+    writeFileSync(tokensFile, JSON.stringify(RECORDER_TOKENS));
     const orchestrator = await createOrchestratorWorker({
       connection: env.nativeConnection,
       temporal: testTemporalConfig(env, RECORDING_TASK_QUEUE),
       config: { ...config, shutdownGraceTimeMs: 5_000 },
       workflowBundle: await bundleWorkflowsOnce(),
       activities: testActivities,
+      identityEnv: { AUTH_TOKENS_FILE: tokensFile },
     });
     stops.push(['orchestrator worker', runInProcess(orchestrator)]);
 

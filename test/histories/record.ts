@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { ensureTemporalCli } from '../../temporal/cli';
 import {
+  approveSignal,
   approveUpdate,
   progressQuery,
   RUN_SPEC_WORKFLOW,
@@ -132,7 +133,15 @@ async function answerApprovals(bed: RecordingBed, s: Scenario, settled: () => bo
         const key = `${id}/${a.stepId}/${a.requestedAt}`;
         if (answered.has(key)) continue;
         answered.add(key);
-        await handle.executeUpdate(approveUpdate, { args: [{ stepId: a.stepId, by: 'recorder', ...decide(a) }] });
+        if (s.signals) {
+          for (const signal of s.signals) await handle.signal(approveSignal, { stepId: a.stepId, ...signal });
+          continue;
+        }
+        // The recorder is in every group an approval names.
+        const groups = (a.approvers ?? []).map((entry) => entry.replace(/^group:/, ''));
+        await handle.executeUpdate(approveUpdate, {
+          args: [{ stepId: a.stepId, by: 'recorder', groups, ...decide(a) }],
+        });
       }
     }
     await delay(100);

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ApprovalInput, PendingApproval, RunOptions, Spec } from '../../workflows/shared';
+import type { ApprovalInput, ApprovalSignalInput, PendingApproval, RunOptions, Spec } from '../../workflows/shared';
 import { validateSpec } from '../../workflows/spec/validate';
 import type { Step } from '../../workflows/spec/types';
 import type { Script } from '../fixtures/llm/model-server';
@@ -38,7 +38,14 @@ export interface Scenario {
   decide?: ((approval: PendingApproval) => Omit<ApprovalInput, 'stepId' | 'by'>) | 'unanswered';
   /** Child runs (id suffixes after `<name>.`) whose own approvals are answered too. */
   approvalsOn?: string[];
+  /** Decisions sent as `approve` signals, in this order, instead of the update (tokens: RECORDER_TOKENS). */
+  signals?: Array<Omit<ApprovalSignalInput, 'stepId'>>;
 }
+
+/** The static tokens file of the recording bed's orchestrator worker (AUTH_TOKENS_FILE). */
+export const RECORDER_TOKENS = [
+  { token: 'recorder-release-manager-token', user: 'recorder', groups: ['release-managers'], roles: ['approver'] },
+];
 
 const EXAMPLES = path.resolve(__dirname, '../../examples');
 
@@ -356,6 +363,42 @@ export const SCENARIOS: Scenario[] = [
       ],
     },
     decide: () => ({ decision: 'reject', choice: 'skip' }),
+    expect: 'completed',
+  },
+  {
+    name: 'approval-escalation',
+    covers: 'approval timeout → escalate (approvers join, second timer) → default decision; inbox memo',
+    spec: {
+      name: 'approval-escalation',
+      steps: [
+        {
+          id: 'gate',
+          kind: 'approval',
+          approvers: ['release-managers'],
+          timeout: '200ms',
+          escalate: { approvers: ['group:oncall'], timeout: '200ms' },
+          onTimeout: 'approve',
+        },
+        echo('after', { by: '${steps.gate.output.by}', timedOut: '${steps.gate.output.timedOut}' }),
+      ],
+    },
+    decide: 'unanswered',
+    expect: 'completed',
+  },
+  {
+    name: 'approval-signal',
+    covers: 'approve signal: a bad token refused (verifyDecisionToken, memo lastRefusal), then decided by signal',
+    spec: {
+      name: 'approval-signal',
+      steps: [
+        { id: 'gate', kind: 'approval', approvers: ['release-managers'], timeout: '1h' },
+        echo('after', { by: '${steps.gate.output.by}', channel: '${steps.gate.output.channel}' }),
+      ],
+    },
+    signals: [
+      { decision: 'approve', token: 'a-token-nobody-issued' },
+      { decision: 'approve', token: 'recorder-release-manager-token', comment: 'from the CLI' },
+    ],
     expect: 'completed',
   },
   {

@@ -73,7 +73,9 @@ test('firmware-release: build → approval → upload → verify, on a simulated
       'nothing is flashed before the approval',
     );
     await handle.executeUpdate(approveUpdate, {
-      args: [{ stepId: 'approve', decision: 'approve', by: 'firmware-lead', comment: 'ship it' }],
+      args: [
+        { stepId: 'approve', decision: 'approve', by: 'firmware-lead', groups: ['firmware-leads'], comment: 'ship it' },
+      ],
     });
 
     const result = await handle.result();

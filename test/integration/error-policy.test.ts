@@ -69,7 +69,10 @@ describe("the README's first run (examples/approval-release.spec.yaml)", () => {
       'the approval to be pending',
       async () => (await handle.query(progressQuery)).pendingApprovals.some((a) => a.stepId === 'approve') || undefined,
     );
-    await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'approve', decision: 'approve', ...body }] });
+    // The example's approvers are [release-managers].
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ stepId: 'approve', decision: 'approve', groups: ['release-managers'], ...body }],
+    });
     return handle.result();
   };
 

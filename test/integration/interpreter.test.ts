@@ -243,7 +243,7 @@ describe('approvals', () => {
       },
     );
     const answer = await handle.executeUpdate(approveUpdate, {
-      args: [{ stepId: 'ok', decision: 'approve', by: 'ann', comment: 'go' }],
+      args: [{ stepId: 'ok', decision: 'approve', by: 'ann', groups: ['leads'], comment: 'go' }],
     });
     assert.equal(answer.by, 'ann');
     const result = await handle.result();
@@ -259,7 +259,7 @@ describe('approvals', () => {
       (await handle.query(progressQuery)).pendingApprovals.length ? true : undefined,
     );
     await handle.executeUpdate(approveUpdate, {
-      args: [{ stepId: 'ok', decision: 'reject', by: 'bob', comment: 'not today' }],
+      args: [{ stepId: 'ok', decision: 'reject', by: 'bob', groups: ['leads'], comment: 'not today' }],
     });
     await assert.rejects(handle.result(), (err) => {
       assert.match(failureChain(err), /step "ok" failed: rejected by bob: not today/);

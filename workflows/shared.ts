@@ -217,9 +217,10 @@ export interface ApprovalResult {
 }
 
 /**
- * The `approve` signal (Temporal CLI, Web UI): a decision with the sender's bearer token, which
- * the run verifies through an activity; a bad token or a sender who may not decide is recorded
- * as a refused decision and changes nothing.
+ * The `approve` signal (Temporal CLI, Web UI): a decision with a token the run verifies through an
+ * activity: a scoped decision token (POST /workflows/:id/approvals/:stepId/signal-token: this run,
+ * step and decision, once) or the sender's bearer token. A bad token or a sender who may not
+ * decide is recorded as a refused decision and changes nothing. The API's history views redact it.
  */
 export interface ApprovalSignalInput {
   stepId: string;
@@ -239,11 +240,18 @@ export interface RefusedDecision {
   at: string;
 }
 
-export type TokenCheck = { ok: true; identity: Identity } | { ok: false; reason: string };
+/** `nonce`: a scoped decision token's, which the run accepts once (with the link nonces). */
+export type TokenCheck = { ok: true; identity: Identity; nonce?: string } | { ok: false; reason: string };
+
+/** What a signal decides, which a scoped decision token must name (absent in histories from before them). */
+export interface DecisionScope {
+  stepId: string;
+  decision: string;
+}
 
 /** Registered on the orchestrator worker: checks a signal's token with the API's identity scheme. */
 export interface IdentityActivities {
-  verifyDecisionToken(token: string): Promise<TokenCheck>;
+  verifyDecisionToken(token: string, scope?: DecisionScope): Promise<TokenCheck>;
 }
 
 export const progressQuery = defineQuery<RunProgress>('progress');

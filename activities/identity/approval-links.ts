@@ -5,7 +5,7 @@
  * once; expiry is checked by the API and again by the run.
  */
 import { randomBytes, timingSafeEqual, createHmac } from 'node:crypto';
-import { deriveKey } from './signing';
+import { deriveKey, type SigningPurpose } from './signing';
 
 export interface ApprovalLinkClaims {
   workflowId: string;
@@ -34,21 +34,31 @@ export function newLinkNonce(): string {
   return randomBytes(12).toString('base64url');
 }
 
-function sign(body: string, secret: string): string {
-  return createHmac('sha256', deriveKey(secret, 'approval-link')).update(body).digest('base64url');
+/** `purpose`: links use their own key; signal tokens (decision-token.ts) sign the same claims with theirs. */
+function sign(body: string, secret: string, purpose: SigningPurpose): string {
+  return createHmac('sha256', deriveKey(secret, purpose)).update(body).digest('base64url');
 }
 
 /** `<base64url(JSON claims)>.<base64url(HMAC)>`: URL-safe, no padding. */
-export function mintApprovalLink(claims: ApprovalLinkClaims, secret: string): string {
+export function mintApprovalLink(
+  claims: ApprovalLinkClaims,
+  secret: string,
+  purpose: SigningPurpose = 'approval-link',
+): string {
   const body = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
-  return `${body}.${sign(body, secret)}`;
+  return `${body}.${sign(body, secret, purpose)}`;
 }
 
 /** The claims of a link this server signed and that has not expired; ApprovalLinkError otherwise. */
-export function verifyApprovalLink(token: string, secret: string, nowMs: number): ApprovalLinkClaims {
+export function verifyApprovalLink(
+  token: string,
+  secret: string,
+  nowMs: number,
+  purpose: SigningPurpose = 'approval-link',
+): ApprovalLinkClaims {
   const [body, mac, extra] = token.split('.');
   if (!body || !mac || extra !== undefined) throw new ApprovalLinkError('malformed', 'not an approval link');
-  const expected = Buffer.from(sign(body, secret));
+  const expected = Buffer.from(sign(body, secret, purpose));
   const given = Buffer.from(mac);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     throw new ApprovalLinkError('bad-signature', 'the link is not signed by this server');

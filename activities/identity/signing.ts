@@ -1,14 +1,14 @@
 /**
  * The server's signing secret (SIGNING_SECRET, or the file SIGNING_SECRET_FILE names) and the
  * keys derived from it, one per purpose, so a key leaked from one use signs nothing else. Shared
- * by the API (approval links) and the orchestrator worker (webhook signatures, links in
- * deliveries). Never logged, never in history.
+ * by the API (approval links, signal tokens) and the orchestrator worker (webhook signatures, links in
+ * deliveries, signal tokens). Never logged, never in history.
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../workers/config-errors';
 
-export type SigningPurpose = 'approval-link' | 'webhook' | 'session';
+export type SigningPurpose = 'approval-link' | 'approval-signal' | 'webhook' | 'session';
 
 /** At least 32 bytes of secret: a random 32-byte value in hex or base64 is the usual form. */
 export const MIN_SECRET_LENGTH = 32;

@@ -4,6 +4,7 @@ import type { TemporalConfig } from '../../temporal/config';
 import { historyJson } from '../../temporal/replay/history';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
 import type { StepTimeline } from './history-views';
+import { redactDecisionTokens } from './redact-tokens';
 import { RunReader } from './run-reader';
 import { allSteps, stepIdOfPath } from './spec-steps';
 import { buildTimeline, type ExecutionSteps, type PendingActivity } from './step-timeline';
@@ -22,15 +23,23 @@ export function requirePossibleId(workflowId: string): void {
 export class HistoryService {
   private readonly reader: RunReader;
 
-  constructor(@Inject(TEMPORAL_CLIENT) client: Client, @Inject(TEMPORAL_CONFIG) config: TemporalConfig) {
+  constructor(
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(TEMPORAL_CONFIG) config: TemporalConfig,
+  ) {
     this.reader = new RunReader(client, config);
   }
 
-  /** The history JSON text of `runId` (default the latest run) and the run id it belongs to. */
+  /**
+   * The history JSON text of `runId` (default the latest run) and the run id it belongs to, with
+   * the tokens of signalled decisions redacted (it still replays the same).
+   */
   async historyJson(workflowId: string, runId?: string): Promise<{ runId: string; json: string }> {
     requirePossibleId(workflowId);
     const resolved = runId ?? (await this.reader.describe(workflowId)).runId;
-    return { runId: resolved, json: historyJson(await this.reader.history(workflowId, resolved)) };
+    const history = await this.reader.history(workflowId, resolved);
+    const converter = this.client.options.loadedDataConverter.payloadConverter;
+    return { runId: resolved, json: historyJson(redactDecisionTokens(history, converter)) };
   }
 
   async steps(workflowId: string, runId?: string): Promise<StepTimeline> {

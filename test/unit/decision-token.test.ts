@@ -35,7 +35,7 @@ describe('verifyDecisionToken', () => {
   test('a worker with no identity source refuses every token, saying why', async () => {
     const check = await createIdentityActivities({}).verifyDecisionToken(auth.tokens.ana);
     assert.equal(check.ok, false);
-    if (!check.ok) assert.match(check.reason, /accepts no tokens \(none of AUTH_TOKENS_FILE, .* is set/);
+    if (!check.ok) assert.match(check.reason, /accepts no bearer tokens \(none of AUTH_TOKENS_FILE, .* is set/);
   });
 
   test('a bad APPROVAL_SIGNALS or tokens file stops the worker, naming the key', () => {

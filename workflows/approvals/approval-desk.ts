@@ -64,7 +64,8 @@ export class ApprovalDesk {
     });
     setHandler(approveSignal, (input) => this.queueSignal(input), {
       description:
-        'Decide a pending approval: { "stepId": "approve", "decision": "approve" | "reject", "token": "<bearer token>", "comment"?, "choice"? }',
+        'Decide a pending approval: { "stepId": "approve", "decision": "approve" | "reject", "token": "<decision token>", "comment"?, "choice"? } ' +
+        '(a decision token: POST /workflows/<id>/approvals/<stepId>/signal-token)',
       // A signal still being checked when the run ends changes nothing; no warning needed.
       unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON,
     });
@@ -82,7 +83,7 @@ export class ApprovalDesk {
     return [...this.refusals];
   }
 
-  /** For continue-as-new: the link nonces accepted so far. */
+  /** For continue-as-new: the nonces (links, decision tokens) accepted so far. */
   usedNonces(): string[] {
     return [...this.nonces];
   }
@@ -206,8 +207,9 @@ export class ApprovalDesk {
 
   /**
    * A signalled decision: refused (recorded, nothing else changes) unless the approval is open, the
-   * token names someone holding the approver role whom its approvers name, and no other decision
-   * came first meanwhile; then taken exactly as the update takes it, with channel `signal`.
+   * token names someone holding the approver role whom its approvers name, a scoped token's nonce
+   * is new, and no other decision came first meanwhile; then taken exactly as the update takes it,
+   * with channel `signal`.
    */
   private async takeSignal(raw: unknown): Promise<void> {
     const parsed = parseSignal(raw);
@@ -218,10 +220,13 @@ export class ApprovalDesk {
     const invalid = invalidDecision(input, before.request);
     if (invalid) return this.refuse(input.stepId, invalid.message);
 
-    const check = await checkDecisionToken(input.stepId, input.token);
+    const check = await checkDecisionToken({ stepId: input.stepId, decision: input.decision }, input.token);
     if (!check) return;
     if (!check.ok) return this.refuse(input.stepId, check.reason);
     const who = check.identity;
+    const nonce = check.nonce;
+    if (nonce !== undefined && this.nonces.has(nonce))
+      return this.refuse(input.stepId, 'this decision token was already used: a decision token works once', who.user);
     if (!hasRole(who, 'approver'))
       return this.refuse(input.stepId, `${who.user} does not hold the approver role`, who.user);
     // The token check took a while: the approval may have been decided, escalated or closed.
@@ -239,6 +244,7 @@ export class ApprovalDesk {
       ...(input.choice !== undefined && { choice: input.choice }),
       at: new Date().toISOString(),
     };
+    if (nonce !== undefined) this.nonces.add(nonce);
   }
 
   private refuse(stepId: string, reason: string, by?: string): void {

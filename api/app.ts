@@ -8,7 +8,7 @@ import type { TemporalConfig } from '../temporal/config';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../workflows/spec/schema';
 import { AppModule } from './app.module';
 import type { AuthOptions } from './auth/auth-options';
-import { DEFAULT_BODY_LIMIT, DEFAULT_EXAMPLES_DIR, DEFAULT_SPEC_STORE_DIR, DEFAULT_WEBHOOK_STORE_DIR } from './config';
+import { DEFAULT_BODY_LIMIT, DEFAULT_EXAMPLES_DIR } from './config';
 import { bodyParserErrorToHttp, isBodyParserError } from './http/body-errors';
 import { ApiExpressAdapter } from './http/express-adapter';
 import { methodNotAllowed, routesOf } from './http/method-not-allowed';
@@ -21,9 +21,13 @@ export interface CreateAppOptions {
   auth: AuthOptions;
   /** A client to use instead of one the API connects itself (tests); the API leaves it open. */
   client?: Client;
-  specStoreDir?: string;
-  /** Webhook subscriptions' directory; default `<repo>/.data/webhooks`. */
-  webhookStoreDir?: string;
+  /**
+   * Where registered specs and webhook subscriptions live. Required, with no repository default:
+   * api/main.ts passes the configured ones (SPEC_STORE_DIR, WEBHOOK_STORE_DIR); a test passes a
+   * temporary directory, so it never reads a developer's subscriptions nor notifies them.
+   */
+  specStoreDir: string;
+  webhookStoreDir: string;
   /** Devices file for GET /devices (see workers/device-config.ts); none: no devices. */
   devicesFile?: string;
   /** Example specs registered at start-up; default `<repo>/examples`, null for none. */
@@ -46,8 +50,8 @@ export async function createApp(opts: CreateAppOptions): Promise<INestApplicatio
     AppModule.forRoot({
       temporal: opts.temporal,
       client: opts.client,
-      specStoreDir: opts.specStoreDir ?? DEFAULT_SPEC_STORE_DIR,
-      webhookStoreDir: opts.webhookStoreDir ?? DEFAULT_WEBHOOK_STORE_DIR,
+      specStoreDir: opts.specStoreDir,
+      webhookStoreDir: opts.webhookStoreDir,
       devicesFile: opts.devicesFile,
       examplesDir: opts.examplesDir === undefined ? DEFAULT_EXAMPLES_DIR : opts.examplesDir,
       specLimits: opts.specLimits ?? DEFAULT_SPEC_LIMITS,

@@ -7,11 +7,12 @@ import {
   verifyApprovalLink,
   type ApprovalLinkClaims,
 } from '../../activities/identity/approval-links';
-import { hasRole, mayDecide, type Identity } from '../../workflows/identity';
+import { hasRole, type Identity } from '../../workflows/identity';
 import type { ApprovalResponse } from '../workflows/run-views';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { DEFAULT_LINK_LIFETIME_MS, MAX_LINK_LIFETIME_MS, type MintLinksBody } from './approval-requests';
 import type { ApprovalLinkView, ApprovalLinksResponse } from './approval-views';
+import { decidableApproval } from './decidable-approval';
 import { InboxService } from './inbox.service';
 import { RequestValidationError } from '../validation/request-validation.error';
 
@@ -55,13 +56,7 @@ export class ApprovalLinksService {
       throw new ForbiddenException('only an admin may mint links for another user ("for")');
     }
     const who = body?.for ? { user: body.for.user, groups: body.for.groups ?? [] } : caller;
-    const { approval } = await this.inbox.waiting(workflowId, stepId);
-    if (!mayDecide(approval.approvers, who)) {
-      const named = approval.approvers?.join(', ') ?? '';
-      throw new ForbiddenException(
-        `${who.user} may not decide step "${stepId}" (approvers: ${named}): no link is minted for them`,
-      );
-    }
+    const { approval } = await decidableApproval(this.inbox, workflowId, stepId, who, 'no link is minted for them');
     const exp = linkExpiry(now, body?.expiresIn, approval.timeoutAt);
     const decisions = body?.decision ? [body.decision] : (['approve', 'reject'] as const);
     const links: Partial<Record<'approve' | 'reject', string>> = {};

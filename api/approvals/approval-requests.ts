@@ -1,7 +1,8 @@
 /** Requests of the approvals inbox and of signed links, as zod schemas (validation and OpenAPI alike). */
 import { z } from 'zod';
-import { durationToMs } from '../../workflows/spec/duration';
+import { durationToMs, MAX_DURATION_MS } from '../../workflows/spec/duration';
 import { documentAs } from '../openapi/doc-overrides';
+import { positiveIntegerPattern } from '../openapi/range-pattern';
 import { specNameSchema } from '../specs/spec-requests';
 import { intQueryParam } from '../validation/query-params';
 import { boundedText } from '../validation/text';
@@ -23,27 +24,34 @@ const principal = (what: string) =>
     message: `must be a ${what}: 1-200 printable characters without quotes or backslashes`,
   });
 
-const DURATION_PATTERN = /^\d{1,9}(\.\d{1,3})?(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** `90s`, `1h`, `2d`: a duration with a unit, as in specs. */
-const durationText = (max: number, field: string) =>
-  documentAs(
+/**
+ * A whole number and a unit from 1ms up to `maxMs`, e.g. `90s`, `1h`, `2d`: the pattern holds the
+ * bounds, so the document says exactly which values are accepted (no zero, nothing past the limit).
+ */
+function durationUpTo(maxMs: number): RegExp {
+  const units = Object.entries(UNIT_MS).filter(([, ms]) => ms <= maxMs);
+  return new RegExp(
+    `^(?:${units.map(([unit, ms]) => `(?:${positiveIntegerPattern(Math.floor(maxMs / ms))})${unit}`).join('|')})$`,
+  );
+}
+
+export const durationText = (maxMs: number, field: string) => {
+  const days = maxMs / 86_400_000;
+  const pattern = durationUpTo(maxMs);
+  return documentAs(
     z
       .string()
-      .regex(DURATION_PATTERN, `${field} must be a duration such as 30m, 1h or 2d`)
-      .transform((s) => durationToMs(s))
-      .pipe(
-        z
-          .number()
-          .min(1, `${field} must be longer than 0`)
-          .max(max, `${field} must be at most ${max / 3_600_000}h`),
-      ),
+      .regex(pattern, `${field} must be a duration from 1ms to ${days}d, such as 30m, 1h or 2d`)
+      .transform((s) => durationToMs(s)),
     {
       type: 'string',
-      pattern: DURATION_PATTERN.source,
-      description: `A duration: digits and a unit (ms, s, m, h, d), e.g. 30m, 1h, 2d; at most ${max / 86_400_000} days.`,
+      pattern: pattern.source,
+      description: `A duration: a whole number and a unit (ms, s, m, h, d), e.g. 30m, 1h, 2d; from 1ms to ${days} days.`,
     },
   );
+};
 
 const booleanParam = documentAs(
   z.enum(['true', 'false']).transform((s) => s === 'true'),
@@ -62,9 +70,9 @@ export const listApprovalsQuerySchema = z.strictObject({
   group: principal('group')
     .optional()
     .meta({ description: 'Only approvals whose approvers name this group (`ops` or `group:ops`).' }),
-  olderThan: durationText(100 * 365 * 86_400_000, 'olderThan')
+  olderThan: durationText(MAX_DURATION_MS, 'olderThan')
     .optional()
-    .meta({ description: 'Only approvals requested at least this long ago, e.g. 1h.' }),
+    .meta({ description: 'Only approvals requested at least this long ago: a whole number and a unit, e.g. 1h.' }),
   mine: booleanParam.optional().meta({ description: 'true: only approvals the caller may decide.' }),
   pageSize: intQueryParam(1, 1000)
     .optional()
@@ -81,7 +89,11 @@ export const mintLinksBodySchema = z
       .meta({ description: 'Mint only this decision’s link; default both.' }),
     expiresIn: durationText(MAX_LINK_LIFETIME_MS, 'expiresIn')
       .optional()
-      .meta({ description: 'Default: until the approval times out (at most 7 days), or 24h when it has no timeout.' }),
+      .meta({
+        description:
+          'How long the links work: a whole number and a unit, e.g. 4h; at most 7d. Default: until the ' +
+          'approval times out (at most 7 days), or 24h when it has no timeout.',
+      }),
     for: z
       .strictObject({
         user: principal('user id'),
@@ -94,10 +106,14 @@ export const mintLinksBodySchema = z
   .meta({ description: 'Optional: by default both links, for the caller, expiring with the approval.' });
 export type MintLinksBody = z.infer<typeof mintLinksBodySchema>;
 
-/** A link token: `<base64url claims>.<base64url HMAC>` (see activities/identity/approval-links.ts). */
+/**
+ * A link token: `<base64url claims>.<base64url HMAC-SHA256>` (see activities/identity/approval-links.ts),
+ * so the signature is always 43 characters. Whether this server signed it only the server can tell:
+ * a well-formed token may still be refused (400, or 410 once expired).
+ */
 export const linkTokenParamSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{1,128}$/, 'must be an approval link token');
+  .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{43}$/, 'must be an approval link token');
 
 /** What the link's confirmation form (or a chat button's JSON) may add to the decision. */
 export const linkDecisionBodySchema = z

@@ -7,6 +7,7 @@ import { ApiParam, ApiQuery, ApiResponse, type SchemaObject } from '@nestjs/swag
 import { z } from 'zod';
 import { budgetSchema } from '../../workflows/llm/step-fields';
 import { linkDecisionBodySchema, mintLinksBodySchema } from '../approvals/approval-requests';
+import { signalTokenBodySchema, signalTokenResponseSchema } from '../approvals/signal-token-schemas';
 import {
   approvalLinksResponseSchema,
   approvalLinkViewSchema,
@@ -93,6 +94,8 @@ const COMPONENTS = {
   ApprovalLinksResponse: approvalLinksResponseSchema,
   ApprovalLinkView: approvalLinkViewSchema,
   LinkDecisionBody: linkDecisionBodySchema,
+  SignalTokenBody: signalTokenBodySchema,
+  SignalTokenResponse: signalTokenResponseSchema,
   ValidationError: z.object({
     statusCode: z.literal(400),
     error: z.literal('Bad Request'),

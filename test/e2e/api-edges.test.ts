@@ -57,6 +57,7 @@ let app: INestApplication;
 let baseUrl: string;
 let temporal: TemporalConfig;
 let specStoreDir: string;
+let webhookStoreDir: string;
 const logger = new RecordingLogger();
 const tempDirs: string[] = [];
 const auth = testAuth();
@@ -111,11 +112,14 @@ before(async () => {
   workerRun = worker.run();
   specStoreDir = await mkdtemp(path.join(tmpdir(), 'api-edges-specs-'));
   tempDirs.push(specStoreDir);
+  webhookStoreDir = await mkdtemp(path.join(tmpdir(), 'api-edges-webhooks-'));
+  tempDirs.push(webhookStoreDir);
   app = await createApp({
     temporal,
     auth: auth.auth,
     client: env.client,
     specStoreDir,
+    webhookStoreDir,
     examplesDir: null,
     port: 0,
     logger,
@@ -287,6 +291,7 @@ describe('size limits', () => {
       auth: auth.auth,
       client: env.client,
       specStoreDir,
+      webhookStoreDir,
       examplesDir: null,
       port: 0,
       // The same logger: Nest's logger is global, and a later test reads what the store logs.
@@ -351,6 +356,7 @@ describe('size limits', () => {
       auth: auth.auth,
       client: env.client,
       specStoreDir,
+      webhookStoreDir,
       examplesDir: null,
       port: 0,
       logger,

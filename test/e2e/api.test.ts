@@ -61,6 +61,7 @@ let temporal: TemporalConfig;
 const logger = new RecordingLogger();
 const tempDirs: string[] = [];
 let specStoreDir: string;
+let webhookStoreDir: string;
 const auth = testAuth();
 
 /** As admin unless `user` says who calls (approvals of approval-release: ana, a release manager). */
@@ -111,14 +112,24 @@ before(async () => {
 
   specStoreDir = await mkdtemp(path.join(tmpdir(), 'api-specs-'));
   const examplesDir = await mkdtemp(path.join(tmpdir(), 'api-examples-'));
-  tempDirs.push(specStoreDir, examplesDir);
+  webhookStoreDir = await mkdtemp(path.join(tmpdir(), 'api-webhooks-'));
+  tempDirs.push(specStoreDir, examplesDir, webhookStoreDir);
   await copyFile(EXAMPLE, path.join(examplesDir, path.basename(EXAMPLE)));
   await writeFile(
     path.join(examplesDir, 'broken.spec.yaml'),
     'name: broken\nsteps:\n  - { id: wait, kind: sleep, duration: soon }\n',
   );
 
-  app = await createApp({ temporal, auth: auth.auth, client: env.client, specStoreDir, examplesDir, port: 0, logger });
+  app = await createApp({
+    temporal,
+    auth: auth.auth,
+    client: env.client,
+    specStoreDir,
+    webhookStoreDir,
+    examplesDir,
+    port: 0,
+    logger,
+  });
   baseUrl = await app.getUrl();
 });
 
@@ -440,6 +451,7 @@ test('with Temporal down the API still starts: /health 503, runs 503, specs serv
     temporal: { ...temporal, address: '127.0.0.1:1' },
     auth: auth.auth,
     specStoreDir,
+    webhookStoreDir,
     examplesDir: null,
     port: 0,
     logger: false,

@@ -44,6 +44,7 @@ let app: INestApplication;
 let baseUrl: string;
 let temporal: TemporalConfig;
 let specStoreDir: string;
+let webhookStoreDir: string;
 const auth = testAuth();
 
 async function http<T = ErrorBody>(
@@ -118,11 +119,13 @@ before(async () => {
   });
   workerRun = worker.run();
   specStoreDir = await mkdtemp(path.join(tmpdir(), 'inbox-specs-'));
+  webhookStoreDir = await mkdtemp(path.join(tmpdir(), 'inbox-webhooks-'));
   app = await createApp({
     temporal,
     auth: auth.auth,
     client: env.client,
     specStoreDir,
+    webhookStoreDir,
     examplesDir: null,
     port: 0,
     logger: false,
@@ -136,6 +139,7 @@ after(async () => {
   await workerRun;
   await env?.teardown();
   if (specStoreDir) await rm(specStoreDir, { recursive: true, force: true });
+  if (webhookStoreDir) await rm(webhookStoreDir, { recursive: true, force: true });
 });
 
 test('GET /approvals lists pending approvals across runs, filtered by spec, approver, group, age and mine', async () => {
@@ -335,6 +339,7 @@ test('without a signing secret, links and the page answer 503 naming SIGNING_SEC
     auth: withoutSecret,
     client: env.client,
     specStoreDir,
+    webhookStoreDir,
     examplesDir: null,
     port: 0,
     logger: false,
@@ -344,7 +349,8 @@ test('without a signing secret, links and the page answer 503 naming SIGNING_SEC
     const mint = await http('POST', '/workflows/x:y/approvals/approve/links', { base, user: 'ana' });
     assert.equal(mint.status, 503);
     assert.match(mint.body.message, /SIGNING_SECRET/);
-    const link = await http('GET', '/approvals/links/abc.def', { base, user: null });
+    // Well formed (a 43-character signature), so the missing secret is what it runs into.
+    const link = await http('GET', `/approvals/links/abc.${'d'.repeat(43)}`, { base, user: null });
     assert.equal(link.status, 503);
     const inbox = await http<string>('GET', '/approvals', { base, accept: 'text/html' });
     assert.equal(inbox.status, 503);

@@ -47,6 +47,7 @@ let app: INestApplication;
 let baseUrl: string;
 let chromiumPath: string;
 let specStoreDir: string;
+let webhookStoreDir: string;
 const auth = testAuth();
 
 async function api<T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -76,11 +77,13 @@ before(async () => {
   });
   workerRun = worker.run();
   specStoreDir = await fs.mkdtemp(path.join(os.tmpdir(), 'inbox-page-specs-'));
+  webhookStoreDir = await fs.mkdtemp(path.join(os.tmpdir(), 'inbox-page-webhooks-'));
   app = await createApp({
     temporal,
     auth: auth.auth,
     client: env.client,
     specStoreDir,
+    webhookStoreDir,
     examplesDir: null,
     port: 0,
     logger: false,
@@ -94,6 +97,7 @@ after(async () => {
   await workerRun;
   await env?.teardown();
   if (specStoreDir) await fs.rm(specStoreDir, { recursive: true, force: true });
+  if (webhookStoreDir) await fs.rm(webhookStoreDir, { recursive: true, force: true });
 });
 
 test(

@@ -132,6 +132,7 @@ before(async () => {
     auth: { ...auth.auth, verifier },
     client: env.client,
     specStoreDir: path.join(dir, 'specs'),
+    webhookStoreDir: path.join(dir, 'webhooks'),
     examplesDir: null,
     port: 0,
     logger: false,

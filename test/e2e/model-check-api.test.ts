@@ -49,7 +49,8 @@ before(async () => {
   };
   const specStoreDir = await mkdtemp(path.join(tmpdir(), 'model-check-specs-'));
   const examplesDir = await mkdtemp(path.join(tmpdir(), 'model-check-examples-'));
-  dirs.push(specStoreDir, examplesDir);
+  const webhookStoreDir = await mkdtemp(path.join(tmpdir(), 'model-check-webhooks-'));
+  dirs.push(specStoreDir, examplesDir, webhookStoreDir);
   await writeFile(
     path.join(examplesDir, 'needs-gpt.spec.yaml'),
     'name: needs-gpt\nsteps:\n  - { id: ask, kind: llm, model: gpt, prompt: hi }\n',
@@ -59,6 +60,7 @@ before(async () => {
     auth: auth.auth,
     client: env.client,
     specStoreDir,
+    webhookStoreDir,
     examplesDir,
     port: 0,
     logger,

@@ -34,12 +34,14 @@ let llm: LlmWorker;
 let app: INestApplication;
 let baseUrl: string;
 let specStoreDir: string;
+let webhookStoreDir: string;
 
 before(async () => {
   env = await createTestEnv();
   server = await StandInModelServer.start(researchScript());
   llm = await startLlmWorker(env, server);
   specStoreDir = await mkdtemp(path.join(tmpdir(), 'research-specs-'));
+  webhookStoreDir = await mkdtemp(path.join(tmpdir(), 'research-webhooks-'));
   app = await createApp({
     temporal: {
       address: env.address,
@@ -50,6 +52,7 @@ before(async () => {
     auth: auth.auth,
     client: env.client,
     specStoreDir,
+    webhookStoreDir,
     examplesDir: EXAMPLES,
     port: 0,
     logger: false,
@@ -63,6 +66,7 @@ after(async () => {
   await server?.close();
   await env?.teardown();
   if (specStoreDir) await rm(specStoreDir, { recursive: true, force: true });
+  if (webhookStoreDir) await rm(webhookStoreDir, { recursive: true, force: true });
 });
 
 test('one curl starts examples/research.spec.yaml; GET /workflows/:id shows the report, usage and cost', async () => {

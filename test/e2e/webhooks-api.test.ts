@@ -43,6 +43,7 @@ let auth: TestAuth;
 let receiver: WebhookReceiver;
 let app: INestApplication;
 let baseUrl: string;
+let specStoreDir: string;
 let webhookStoreDir: string;
 let stopWorker: (() => Promise<void>) | undefined;
 const tempDirs: string[] = [];
@@ -70,7 +71,7 @@ async function startApp(): Promise<void> {
     temporal,
     client: env.client,
     auth: auth.auth,
-    specStoreDir: tempDirs[0],
+    specStoreDir,
     webhookStoreDir,
     examplesDir: null,
     port: 0,
@@ -103,7 +104,8 @@ before(async () => {
   };
   auth = testAuth();
   receiver = await WebhookReceiver.start({ failFirst: FAILURES_BEFORE_ACCEPT });
-  tempDirs.push(await mkdtemp(path.join(tmpdir(), 'webhooks-specs-')));
+  specStoreDir = await mkdtemp(path.join(tmpdir(), 'webhooks-specs-'));
+  tempDirs.push(specStoreDir);
   webhookStoreDir = await mkdtemp(path.join(tmpdir(), 'webhooks-store-'));
   tempDirs.push(webhookStoreDir);
   await startApp();

@@ -1,6 +1,6 @@
 /**
  * What the API fuzzer talks to: an in-memory Temporal dev server, the orchestrator worker and the
- * REST API (with the example specs registered and a throw-away spec store), all on loopback.
+ * REST API (with the example specs registered; stores and blobs in a throw-away directory), all on loopback.
  * Prints `FUZZ_API_URL=<url>` and `FUZZ_API_TOKEN=<an admin's bearer token>` once everything
  * answers; SIGTERM or SIGINT stops it all.
  *
@@ -64,12 +64,18 @@ async function main(): Promise<void> {
     taskQueue: 'fuzz',
   };
 
+  // Blobs and every store in throw-away directories: nothing the fuzzer does reaches the repository's .data.
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'fuzz-data-'));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const connection = await NativeConnection.connect({ address: server.address });
   cleanups.push(() => connection.close());
   const worker = await createOrchestratorWorker({
     connection,
     temporal,
-    config: loadOrchestratorWorkerConfig({}),
+    config: loadOrchestratorWorkerConfig({
+      BLOB_STORE_DIR: path.join(dataDir, 'blobs'),
+      MCP_BLOB_DIR: path.join(dataDir, 'mcp-blobs'),
+    }),
     workflowBundle: await workflowBundle,
   });
   const running = worker.run();
@@ -78,11 +84,8 @@ async function main(): Promise<void> {
     await running;
   });
 
-  const specStoreDir = await mkdtemp(path.join(tmpdir(), 'fuzz-specs-'));
-  cleanups.push(() => rm(specStoreDir, { recursive: true, force: true }));
-  // Subscriptions the fuzzer makes stay out of the repository's .data/webhooks.
-  const webhookStoreDir = await mkdtemp(path.join(tmpdir(), 'fuzz-webhooks-'));
-  cleanups.push(() => rm(webhookStoreDir, { recursive: true, force: true }));
+  const specStoreDir = path.join(dataDir, 'specs');
+  const webhookStoreDir = path.join(dataDir, 'webhooks');
   const port = await firstFreePort(ports);
   // The real guard and static tokens file: the fuzzer sends the admin's token (every role).
   const auth = testAuth();

@@ -23,7 +23,7 @@ import {
 } from '../../workflows/shared';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { bundleWorkflowsOnce } from './temporal';
-import { runInProcess, testTemporalConfig } from './worker';
+import { runInProcess, testDataEnv, testTemporalConfig } from './worker';
 
 export type RunHandle = WorkflowHandle<(i: RunInput) => Promise<RunResult>>;
 
@@ -42,7 +42,7 @@ export async function startApprovalWorker(
   const worker = await createOrchestratorWorker({
     connection: env.nativeConnection,
     temporal: testTemporalConfig(env, taskQueue),
-    config: loadOrchestratorWorkerConfig({}),
+    config: loadOrchestratorWorkerConfig(testDataEnv()),
     workflowBundle: await bundleWorkflowsOnce(),
     activities: testActivities,
     identityEnv,

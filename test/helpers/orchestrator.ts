@@ -13,7 +13,7 @@ import {
 } from '../../workflows/shared';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { bundleWorkflowsOnce } from './temporal';
-import { runInProcess, testTemporalConfig } from './worker';
+import { runInProcess, testDataEnv, testTemporalConfig } from './worker';
 
 export interface Orchestrator {
   env: TestWorkflowEnvironment;
@@ -33,7 +33,7 @@ export async function startOrchestrator(env: TestWorkflowEnvironment): Promise<O
   const worker = await createOrchestratorWorker({
     connection: env.nativeConnection,
     temporal: testTemporalConfig(env, taskQueue),
-    config: loadOrchestratorWorkerConfig({}),
+    config: loadOrchestratorWorkerConfig(testDataEnv()),
     workflowBundle: await bundleWorkflowsOnce(),
     activities: testActivities,
   });

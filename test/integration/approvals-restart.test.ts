@@ -61,11 +61,13 @@ async function startSystem(dbFile: string): Promise<System> {
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const specStoreDir = await mkdtemp(path.join(os.tmpdir(), 'approvals-restart-specs-'));
+  const webhookStoreDir = await mkdtemp(path.join(os.tmpdir(), 'approvals-restart-webhooks-'));
   const app: INestApplication = await createApp({
     temporal,
     auth: auth.auth,
     client,
     specStoreDir,
+    webhookStoreDir,
     examplesDir: null,
     port: 0,
     logger: false,
@@ -80,6 +82,7 @@ async function startSystem(dbFile: string): Promise<System> {
       await connection.close();
       await server.stop();
       await rm(specStoreDir, { recursive: true, force: true });
+      await rm(webhookStoreDir, { recursive: true, force: true });
     })());
   stops.push(stop);
   return { baseUrl: await app.getUrl(), stop };

@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import type { Spec } from '../../workflows/shared';
 import { createTestEnv } from '../helpers/temporal';
+import { testDataEnv } from '../helpers/worker';
 import { startMcpWorker, tempDir, type McpWorker } from '../fixtures/mcp/harness';
 
 const examples = path.join(__dirname, '..', '..', 'examples');
@@ -24,6 +25,7 @@ before(async () => {
   env = await createTestEnv();
   const config = loadOrchestratorWorkerConfig({
     ...process.env,
+    ...testDataEnv(),
     MCP_CONFIG: examples,
     WORKSPACE: workspace,
     MCP_ENV: 'example-test',

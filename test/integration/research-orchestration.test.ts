@@ -18,6 +18,7 @@ import type { SwarmOutput } from '../../workflows/orchestrations/swarm';
 import { progressQuery, RUN_SPEC_WORKFLOW, type RunInput, type RunResult, type Spec } from '../../workflows/shared';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
+import { testDataEnv } from '../helpers/worker';
 import { standInEnv, startLlmWorker, type LlmWorker } from '../fixtures/llm/harness';
 import { StandInModelServer } from '../fixtures/llm/model-server';
 import { maxConcurrent, researchScript, roleOf, subQuestionOf } from '../fixtures/llm/research-script';
@@ -196,6 +197,7 @@ describe('durability', () => {
       cwd: ROOT,
       env: {
         ...process.env,
+        ...testDataEnv(),
         ...standInEnv(server),
         TEMPORAL_ADDRESS: env.address,
         ORCHESTRATOR_TASK_QUEUE: taskQueue,

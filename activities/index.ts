@@ -4,7 +4,7 @@ import { createLlmActivities } from './llm/activities';
 import { createConversationActivities } from './llm/conversation';
 import { EMPTY_LLM_CONFIG, type LlmConfig } from './llm/config/types';
 import { createMcpActivities, type McpActivityDeps } from './mcp/activities';
-import type { BuiltInSpecActivity, InternalActivityName } from '../workflows/steps/activity';
+import type { BuiltInSpecActivity, InternalActivityName } from '../workflows/contracts/spec-activities';
 
 export interface ActivityDeps {
   httpAllowedHosts: readonly string[];

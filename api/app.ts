@@ -28,7 +28,7 @@ export interface CreateAppOptions {
    */
   specStoreDir: string;
   webhookStoreDir: string;
-  /** Devices file for GET /devices (see workers/device-config.ts); none: no devices. */
+  /** Devices file for GET /devices (see activities/device/devices-file.ts); none: no devices. */
   devicesFile?: string;
   /** Example specs registered at start-up; default `<repo>/examples`, null for none. */
   examplesDir?: string | null;

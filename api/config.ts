@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SPEC_LIMITS, SPEC_LIMIT_CEILINGS, type SpecLimits } from '../workflows/spec/schema';
-import { parseConfig } from '../workers/config-errors';
+import { parseConfig } from '../config/config-errors';
 
 export interface ApiConfig {
   port: number;

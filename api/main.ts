@@ -4,7 +4,7 @@
  */
 import { Logger } from '@nestjs/common';
 import { loadTemporalConfig } from '../temporal/config';
-import { ConfigError } from '../workers/config-errors';
+import { ConfigError } from '../config/config-errors';
 import { loadAuthConfig, requireAuthSource } from '../activities/identity/auth-config';
 import { loadSigningSecret } from '../activities/identity/signing';
 import { createTokenVerifier } from '../activities/identity/token-verifier';

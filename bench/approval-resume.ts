@@ -23,7 +23,8 @@ import { bundleWorkflowsOnce, createTestEnv } from '../test/helpers/temporal';
 import { loadOrchestratorWorkerConfig } from '../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import type { runSpec } from '../workflows/interpreter';
-import { approveSignal, approveUpdate, progressQuery, RUN_SPEC_WORKFLOW, type Spec } from '../workflows/shared';
+import { approveSignal, approveUpdate, progressQuery, RUN_SPEC_WORKFLOW } from '../workflows/contracts/run';
+import { type Spec } from '../workflows/contracts/spec';
 
 type Handle = WorkflowHandle<typeof runSpec>;
 type Channel = 'api' | 'update' | 'signal';

@@ -8,8 +8,8 @@
  *   npx tsx bench/device-queue.ts [uploads=50] [imageKiB=16]
  */
 import os from 'node:os';
-import type { DeviceUploadResult } from '../workflows/steps/device-contract';
-import type { Spec } from '../workflows/shared';
+import type { DeviceUploadResult } from '../workflows/contracts/device';
+import type { Spec } from '../workflows/contracts/spec';
 import {
   makeImage,
   percentile,

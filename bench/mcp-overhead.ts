@@ -16,7 +16,8 @@ import { bundleWorkflowsOnce, createTestEnv } from '../test/helpers/temporal';
 import { loadOrchestratorWorkerConfig } from '../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import type { runSpec } from '../workflows/interpreter';
-import { RUN_SPEC_WORKFLOW, type Spec } from '../workflows/shared';
+import { RUN_SPEC_WORKFLOW } from '../workflows/contracts/run';
+import { type Spec } from '../workflows/contracts/spec';
 
 const EVERYTHING = path.join(
   path.dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')),

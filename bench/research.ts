@@ -12,7 +12,7 @@ import os from 'node:os';
 import { temporal } from '@temporalio/proto';
 import type { McpClientPool } from '../activities/mcp/pool';
 import type { ResearchOutput } from '../workflows/orchestrations/research';
-import type { Spec } from '../workflows/shared';
+import type { Spec } from '../workflows/contracts/spec';
 import { createTestEnv } from '../test/helpers/temporal';
 import { everythingPool, startLlmWorker, type RunHandle } from '../test/fixtures/llm/harness';
 import { StandInModelServer } from '../test/fixtures/llm/model-server';

@@ -3,8 +3,8 @@
  * the workers and the start-up script.
  */
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
-import { parseConfig } from '../workers/config-errors';
+import { DEFAULT_TASK_QUEUE } from '../workflows/contracts/run';
+import { parseConfig } from '../config/config-errors';
 
 export interface TemporalConfig {
   /** host:port of the frontend, e.g. 127.0.0.1:7233. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/contracts/run';
 import { ensureSearchAttributes } from './search-attributes';
 
 export interface DevServerOptions {

@@ -1,5 +1,5 @@
 import { temporal } from '@temporalio/proto';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/shared';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/contracts/run';
 
 /** gRPC status ALREADY_EXISTS (kept local: importing grpc-js would split protobufjs copies). */
 const GRPC_ALREADY_EXISTS = 6;
@@ -11,6 +11,11 @@ const TYPES = {
   Double: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
   Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 } as const;
+
+/** Every custom search attribute with its indexed type, as addSearchAttributes takes them. */
+export function customSearchAttributeTypes(): Record<string, temporal.api.enums.v1.IndexedValueType> {
+  return Object.fromEntries(Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([name, type]) => [name, TYPES[type]]));
+}
 
 interface HasOperatorService {
   operatorService: {

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { temporal } from '@temporalio/proto';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import type { PromotePolicy } from '../workers/versioning-config';
+import type { PromotePolicy } from './versioning-config';
 
 type WorkflowService = Pick<
   temporal.api.workflowservice.v1.WorkflowService,

@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { buildsFileSchema, resolveWorkspace, type BuildsConfig } from '../activities/build/config';
-import { BUILD_TASK_QUEUE } from '../workflows/steps/build';
-import { durationSchema } from '../workflows/spec/common';
-import { durationToMs } from '../workflows/spec/duration';
-import { formatPath } from '../workflows/spec/schema';
-import { ConfigError, parseConfig } from './config-errors';
+import { BUILD_TASK_QUEUE } from '../workflows/contracts/build';
+import { durationSchema, durationToMs } from '../workflows/contracts/duration';
+import { formatPath, ConfigError, parseConfig } from '../config/config-errors';
 
 export function loadBuildsConfig(file: string): BuildsConfig {
   const abs = path.resolve(file);

@@ -13,7 +13,7 @@ import {
   deviceLockWorkflowId,
   deviceTaskQueue,
   type CurrentAction,
-} from '../workflows/steps/device-contract';
+} from '../workflows/contracts/device';
 
 export interface DeviceWorkerOptions {
   connection: NativeConnection;

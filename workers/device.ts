@@ -3,7 +3,7 @@
  * sure the device's lock workflow runs, then serves `device-upload.<id>` with one slot until
  * SIGINT/SIGTERM.
  */
-import { deviceTaskQueue } from '../workflows/steps/device-contract';
+import { deviceTaskQueue } from '../workflows/contracts/device';
 import { loadDeviceWorkerConfig } from './device-config';
 import { createDeviceWorker } from './device-worker';
 import { claimProcessGroups } from './process-groups';

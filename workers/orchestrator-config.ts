@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { durationSchema } from '../workflows/spec/common';
-import { durationToMs } from '../workflows/spec/duration';
+import { durationSchema, durationToMs } from '../workflows/contracts/duration';
 import { loadMcpConfig } from '../activities/mcp/config/load';
 import type { McpConfig } from '../activities/mcp/config/types';
 import { loadLlmConfig, type LoadedLlmConfig } from '../activities/llm/config/load';
 import { parseAllowEntry } from '../activities/outbound/allow-list';
-import { parseConfig } from './config-errors';
+import { parseConfig } from '../config/config-errors';
 import { loadWebhookWorkerConfig, type WebhookWorkerConfig } from '../activities/webhooks/config';
 
 /** The worker's MCP client pool: servers from the layered `.mcp.json`, and how the pool treats them. */

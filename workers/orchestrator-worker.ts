@@ -7,12 +7,12 @@ import { createBlobActivities } from '../activities/blobs/activities';
 import { createIdentityActivities } from '../activities/identity/decision-token';
 import { loadWebhookWorkerConfig } from '../activities/webhooks/config';
 import { createWebhookActivities } from '../activities/webhooks/deliver';
-import { SPEC_ACTIVITY_PREFIX, UNKNOWN_ACTIVITY } from '../workflows/steps/activity';
+import { SPEC_ACTIVITY_PREFIX, UNKNOWN_ACTIVITY } from '../workflows/contracts/spec-activities';
 import { McpClientPool } from '../activities/mcp/pool';
 import type { TemporalConfig } from '../temporal/config';
-import { ConfigError } from './config-errors';
+import { ConfigError } from '../config/config-errors';
 import type { OrchestratorWorkerConfig } from './orchestrator-config';
-import type { WorkerVersioningConfig } from './versioning-config';
+import type { WorkerVersioningConfig } from '../temporal/versioning-config';
 import { prepareVersionedWorker } from './worker-versioning';
 
 type ActivityMap = Record<string, (...args: never[]) => Promise<unknown>>;

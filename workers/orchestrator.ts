@@ -8,7 +8,7 @@ import { describeModels } from './describe-models';
 import { loadOrchestratorWorkerConfig } from './orchestrator-config';
 import { createOrchestratorWorker } from './orchestrator-worker';
 import { runWorkerProcess } from './run-worker-process';
-import { loadWorkerVersioningConfig } from './versioning-config';
+import { loadWorkerVersioningConfig } from '../temporal/versioning-config';
 
 const loadConfig = () => ({ ...loadOrchestratorWorkerConfig(), versioning: loadWorkerVersioningConfig() });
 

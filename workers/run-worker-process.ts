@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { loadTemporalConfig, type TemporalConfig } from '../temporal/config';
-import { ConfigError } from './config-errors';
+import { ConfigError } from '../config/config-errors';
 
 /**
  * The life of every worker process: read and validate all config (before connecting, so a bad

@@ -13,7 +13,7 @@ import {
   type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { promoteOnStart } from '../temporal/worker-deployments';
-import { defaultBuildId, type PromotePolicy, type WorkerVersioningConfig } from './versioning-config';
+import { defaultBuildId, type PromotePolicy, type WorkerVersioningConfig } from '../temporal/versioning-config';
 
 export interface VersionedWorker {
   version: WorkerDeploymentVersion;

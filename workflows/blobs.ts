@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { BlobActivities, BlobRef } from './shared';
+import type { BlobActivities, BlobRef } from './contracts/blobs';
 
 /** The blob store's activities as a step at `path` calls them (the path names them in the Web UI). */
 function blobActivities(summary: string): BlobActivities {

@@ -4,7 +4,9 @@
  * and big outputs as blob references. Decided statically, from the expressions of the steps
  * still to run.
  */
-import type { BlobRef, Spec, StepRecord } from './shared';
+import type { BlobRef } from './contracts/blobs';
+import type { Spec } from './contracts/spec';
+import type { StepRecord } from './contracts/run';
 import { findReferences } from './spec/expressions';
 
 /** Outputs handed on inline in all, at most; bigger sets go to the blob store, largest first. */

@@ -39,7 +39,7 @@ import {
   type DeviceLockView,
   type DeviceSettings,
   type DeviceStats,
-} from './steps/device-contract';
+} from './contracts/device';
 
 interface Waiter extends AcquireRequest {
   enqueuedAt: string;

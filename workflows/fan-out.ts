@@ -20,10 +20,9 @@ import {
   type RunInput,
   type RunOptions,
   type RunResult,
-  type Spec,
   type StepRecord,
-} from './shared';
-import type { Step } from './spec/types';
+} from './contracts/run';
+import type { Spec, Step } from './contracts/spec';
 import { errorMessage } from './steps/errors';
 import type { FanOutOptions } from './steps/step-kind';
 

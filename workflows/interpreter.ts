@@ -23,21 +23,21 @@ import {
   type RunPhase,
   type RunProgress,
   type RunResult,
-  type Spec,
   type StepRecord,
-} from './shared';
+} from './contracts/run';
+import type { Spec, Step } from './contracts/spec';
 import { loadBlob, storeBlob } from './blobs';
 import { carryRecords, needsAfter, needsOf, shownRecord, utf8Length } from './carry';
 import { runInChildren } from './fan-out';
 import { runBounded, runFailFast } from './orchestrations/bounded';
 import { evaluateCondition } from './spec/condition';
 import { ExpressionError, resolveValue, walkPath, type Reference } from './spec/expressions';
-import type { Step } from './spec/types';
 import { validateInputs, validateSpec } from './spec/validate';
 import { Ledger } from './llm/ledger';
 import { errorMessage, specDataFailure, type DataSite } from './steps/errors';
 import { stepKindOf } from './steps';
-import { StepSkipped, type ApprovalDecision, type ApprovalRequest, type StepContext } from './steps/step-kind';
+import { StepSkipped, type StepContext } from './steps/step-kind';
+import type { ApprovalDecision, ApprovalRequest } from './approvals/approval-request';
 import { ApprovalDesk } from './approvals/approval-desk';
 import { RunNotices } from './approvals/run-notices';
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { BlobActivities, BlobRef } from '../../workflows/shared';
+import type { BlobActivities, BlobRef } from '../../workflows/contracts/blobs';
 import { ContentStore } from './content-store';
 
 const EXTENSION = '.json';

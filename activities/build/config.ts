@@ -3,9 +3,8 @@
  * builds it. A spec names a workspace and a target; it never supplies a command.
  */
 import { z } from 'zod';
-import { durationSchema } from '../../workflows/spec/common';
-import { durationToMs } from '../../workflows/spec/duration';
-import { BUILD_TARGET_RE } from '../../workflows/steps/build';
+import { durationSchema, durationToMs } from '../../workflows/contracts/duration';
+import { BUILD_TARGET_RE } from '../../workflows/contracts/build';
 
 const workspaceSchema = z.strictObject({
   /** The workspace directory (relative to the config file). */

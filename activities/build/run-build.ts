@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { BuildActivities, BuildInput, BuildProgress, BuildResult } from '../../workflows/steps/build';
+import type { BuildActivities, BuildInput, BuildProgress, BuildResult } from '../../workflows/contracts/build';
 import type { BuildsConfig } from './config';
 import { runProcessGroup } from './process-group';
 

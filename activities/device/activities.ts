@@ -13,7 +13,7 @@ import type {
   DeviceUploadResult,
   UploadProgress,
   UploaderType,
-} from '../../workflows/steps/device-contract';
+} from '../../workflows/contracts/device';
 import { readArtifact } from './artifact';
 import type { DeviceConfig } from './config';
 import { LinkTimeout, verifyFailed } from './errors';

@@ -4,14 +4,8 @@
  * of this; a spec only names a device id.
  */
 import { z } from 'zod';
-import { durationSchema } from '../../workflows/spec/common';
-import { durationToMs } from '../../workflows/spec/duration';
-import {
-  DEVICE_ID_RE,
-  deviceTaskQueue,
-  type DeviceRetry,
-  type DeviceSettings,
-} from '../../workflows/steps/device-contract';
+import { durationSchema, durationToMs } from '../../workflows/contracts/duration';
+import { DEVICE_ID_RE, deviceTaskQueue, type DeviceRetry, type DeviceSettings } from '../../workflows/contracts/device';
 
 const regexSchema = z.string().refine(
   (s) => {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { DeviceFailure } from '../../workflows/steps/device-contract';
+import { DeviceFailure } from '../../workflows/contracts/device';
 
 export const offline = (message: string, details?: unknown) =>
   ApplicationFailure.create({

@@ -4,7 +4,7 @@
  * tokens seen here only grow, so an older hold is refused even on a stale answer. A lone
  * action (no token) may run only while no session holds the device.
  */
-import type { DeviceLockView } from '../../workflows/steps/device-contract';
+import type { DeviceLockView } from '../../workflows/contracts/device';
 import { fencingRejected, heldBySession, lockUnavailable } from './errors';
 
 export type LockReader = () => Promise<DeviceLockView>;

@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../../workers/config-errors';
-import { ROLES, type Identity } from '../../workflows/identity';
+import { ConfigError } from '../../config/config-errors';
+import { ROLES, type Identity } from '../../workflows/contracts/identity';
 
 export interface StaticToken {
   /** SHA-256 of the token (32 bytes): compared in constant time with the presented token's. */

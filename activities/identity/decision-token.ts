@@ -8,8 +8,8 @@
  * retries it. No answer ever repeats the token: answers are recorded in history.
  */
 import { Context } from '@temporalio/activity';
-import { ConfigError } from '../../workers/config-errors';
-import type { DecisionScope, IdentityActivities, TokenCheck } from '../../workflows/shared';
+import { ConfigError } from '../../config/config-errors';
+import type { DecisionScope, IdentityActivities, TokenCheck } from '../../workflows/contracts/run';
 import { AUTH_SOURCE_KEYS, loadAuthConfig } from './auth-config';
 import { loadSigningSecret } from './signing';
 import { isSignalToken, SignalTokenError, verifySignalToken } from './signal-token';

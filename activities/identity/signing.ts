@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../workers/config-errors';
+import { ConfigError } from '../../config/config-errors';
 
 export type SigningPurpose = 'approval-link' | 'approval-signal' | 'webhook' | 'session';
 

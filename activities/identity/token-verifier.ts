@@ -14,7 +14,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { ROLES, type Identity, type Role } from '../../workflows/identity';
+import { ROLES, type Identity, type Role } from '../../workflows/contracts/identity';
 import { sha256, type AuthConfig, type JwtSettings, type StaticToken } from './auth-config';
 
 /**

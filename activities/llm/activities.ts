@@ -15,7 +15,7 @@ import {
   type LlmRequest,
   type LlmResponse,
   type Usage,
-} from '../../workflows/llm/contract';
+} from '../../workflows/contracts/llm';
 import type { LlmConfig, LlmModelConfig, LlmProviderConfig, ProviderType } from './config/types';
 import { llmFailure, toLlmFailure } from './failures';
 import { KeyRing } from './key-ring';

@@ -6,18 +6,20 @@
  * neither the conversation nor any tool output travels through workflow history.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { toolResultText } from '../../workflows/llm/agent-tools';
-import type { LlmMessage, LlmRequest, LlmResponse, LlmToolSpec } from '../../workflows/llm/contract';
+import { toolResultText, type ToolCallInput, type ToolOutput } from '../../workflows/contracts/tool';
 import type {
+  LlmMessage,
+  LlmRequest,
+  LlmResponse,
+  LlmToolSpec,
   AgentToolCallInput,
   AppendedMessage,
   ConversationActivities,
   LlmTurnRequest,
   LlmTurnResponse,
   StoredToolResult,
-} from '../../workflows/llm/conversation';
-import type { BlobRef } from '../../workflows/shared';
-import type { ToolCallInput, ToolOutput } from '../../workflows/steps/tool';
+} from '../../workflows/contracts/llm';
+import type { BlobRef } from '../../workflows/contracts/blobs';
 import { ContentStore } from '../blobs/content-store';
 
 /** The same files as the blob store's (JSON under its sha256), so either side can read a node. */

@@ -4,7 +4,7 @@
  * step's policy; a rate limit on every key retries after the provider's retry-after.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { LlmFailureType, Usage } from '../../workflows/llm/contract';
+import type { LlmFailureType, Usage } from '../../workflows/contracts/llm';
 import { ProviderError } from './providers/provider';
 
 export function llmFailure(

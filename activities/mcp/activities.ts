@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
-import type { McpToolActivities, ToolCallInput, ToolCatalogue, ToolOutput } from '../../workflows/steps/tool';
+import type { McpToolActivities, ToolCallInput, ToolCatalogue, ToolOutput } from '../../workflows/contracts/tool';
 import { BlobStore } from './blob-store';
 import { toFailure } from './failures';
 import { takeInventory, type InventoryRequest, type McpInventory } from './inventory';

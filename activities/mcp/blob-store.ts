@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import type { BlobReference } from '../../workflows/steps/tool';
+import type { BlobReference } from '../../workflows/contracts/tool';
 import { ContentStore, sha256Of } from '../blobs/content-store';
 
 const EXTENSIONS: Record<string, string> = {

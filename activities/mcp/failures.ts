@@ -2,7 +2,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { McpFailureType } from '../../workflows/steps/tool';
+import type { McpFailureType } from '../../workflows/contracts/tool';
 import {
   McpAuthError,
   McpConnectBackoffError,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { ToolDescriptor } from '../../workflows/steps/tool';
+import type { ToolDescriptor } from '../../workflows/contracts/tool';
 import type { McpClientPool, ServerInventory } from './pool';
 
 export interface InventoryRequest {

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolContent, ToolOutput } from '../../workflows/steps/tool';
+import type { ToolContent, ToolOutput } from '../../workflows/contracts/tool';
 import type { BlobStore } from './blob-store';
 
 type Block = CallToolResult['content'][number];

@@ -8,7 +8,7 @@
  *   http://<API_HOST>:<API_PORT>).
  */
 import { z } from 'zod';
-import { parseConfig } from '../../workers/config-errors';
+import { parseConfig } from '../../config/config-errors';
 import { loadSigningSecret } from '../identity/signing';
 import { parseAllowEntry } from '../outbound/allow-list';
 

@@ -20,7 +20,7 @@ import type {
   DeliverWebhookResponse,
   DeliveryFailureDetails,
   WebhookDeliveryActivities,
-} from '../../workflows/webhooks/delivery';
+} from '../../workflows/contracts/webhooks';
 import { AllowList } from '../outbound/allow-list';
 import { guardedRequest, resolveAll, type HopResult, type Resolve } from '../outbound/guarded-request';
 import type { WebhookWorkerConfig } from './config';

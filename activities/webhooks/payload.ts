@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { approvalLinkUrl, mintApprovalLink, type ApprovalLinkClaims } from '../identity/approval-links';
-import type { DeliverWebhookRequest } from '../../workflows/webhooks/delivery';
+import type { DeliverWebhookRequest } from '../../workflows/contracts/webhooks';
 
 /** A link's life when the approval has no timeout. */
 export const DEFAULT_LINK_TTL_MS = 24 * 60 * 60_000;

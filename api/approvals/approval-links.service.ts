@@ -7,7 +7,7 @@ import {
   verifyApprovalLink,
   type ApprovalLinkClaims,
 } from '../../activities/identity/approval-links';
-import { hasRole, type Identity } from '../../workflows/identity';
+import { hasRole, mayDecide, type Identity } from '../../workflows/contracts/identity';
 import type { ApprovalResponse } from '../workflows/run-views';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { DEFAULT_LINK_LIFETIME_MS, MAX_LINK_LIFETIME_MS, type MintLinksBody } from './approval-requests';
@@ -15,6 +15,15 @@ import type { ApprovalLinkView, ApprovalLinksResponse } from './approval-views';
 import { decidableApproval } from './decidable-approval';
 import { InboxService } from './inbox.service';
 import { RequestValidationError } from '../validation/request-validation.error';
+
+/** Longest claims part a link may have: what GET/POST /approvals/links/:token accept (linkTokenParamSchema). */
+const MAX_LINK_CLAIMS_LENGTH = 4096;
+
+/** The groups among `groups` that `approvers` name: all a link needs to carry for the run's check. */
+function groupsNamedBy(approvers: readonly string[] | undefined, groups: readonly string[]): string[] {
+  if (!approvers?.length) return [];
+  return groups.filter((group) => mayDecide(approvers, { user: '', groups: [group] }));
+}
 
 /** How long a link lives: as asked, else until the approval times out, else a day; never past 7 days. */
 export function linkExpiry(now: number, asked: number | undefined, timeoutAt: string | undefined): number {
@@ -58,6 +67,9 @@ export class ApprovalLinksService {
     const who = body?.for ? { user: body.for.user, groups: body.for.groups ?? [] } : caller;
     const { approval } = await decidableApproval(this.inbox, workflowId, stepId, who, 'no link is minted for them');
     const exp = linkExpiry(now, body?.expiresIn, approval.timeoutAt);
+    // Only the groups the step's approvers name matter to the run's check: a caller in hundreds
+    // of groups still gets a short link.
+    const groups = groupsNamedBy(approval.approvers, who.groups);
     const decisions = body?.decision ? [body.decision] : (['approve', 'reject'] as const);
     const links: Partial<Record<'approve' | 'reject', string>> = {};
     for (const decision of decisions) {
@@ -66,18 +78,24 @@ export class ApprovalLinksService {
         stepId,
         decision,
         user: who.user,
-        groups: who.groups,
+        groups,
         exp,
         nonce: newLinkNonce(),
       };
-      links[decision] = approvalLinkUrl(publicBaseUrl, mintApprovalLink(claims, secret));
+      const token = mintApprovalLink(claims, secret);
+      if (token.indexOf('.') > MAX_LINK_CLAIMS_LENGTH) {
+        throw new RequestValidationError([
+          { path: 'for', message: 'the link would be too long to open: use a shorter user name or fewer groups' },
+        ]);
+      }
+      links[decision] = approvalLinkUrl(publicBaseUrl, token);
     }
     return {
       workflowId,
       stepId,
       ...links,
       user: who.user,
-      groups: [...who.groups],
+      groups,
       expiresAt: new Date(exp).toISOString(),
     };
   }

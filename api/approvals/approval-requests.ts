@@ -1,6 +1,6 @@
 /** Requests of the approvals inbox and of signed links, as zod schemas (validation and OpenAPI alike). */
 import { z } from 'zod';
-import { durationToMs, MAX_DURATION_MS } from '../../workflows/spec/duration';
+import { durationToMs, MAX_DURATION_MS } from '../../workflows/contracts/duration';
 import { documentAs } from '../openapi/doc-overrides';
 import { positiveIntegerPattern } from '../openapi/range-pattern';
 import { specNameSchema } from '../specs/spec-requests';

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { TemporalConfig } from '../../temporal/config';
-import type { Identity } from '../../workflows/identity';
+import type { Identity } from '../../workflows/contracts/identity';
 import { CookieAuth, CurrentIdentity, RequireRole } from '../auth';
 import type { AuthOptions } from '../auth/auth-options';
 import {

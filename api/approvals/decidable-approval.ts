@@ -1,5 +1,5 @@
 import { ForbiddenException } from '@nestjs/common';
-import { mayDecide, type Identity } from '../../workflows/identity';
+import { mayDecide, type Identity } from '../../workflows/contracts/identity';
 import type { InboxService, WaitingApproval } from './inbox.service';
 
 /**

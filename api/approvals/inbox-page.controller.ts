@@ -7,7 +7,7 @@ import { Controller, ForbiddenException, HttpException, Inject, Post, Req, Res, 
 import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AuthError } from '../../activities/identity/token-verifier';
-import type { Identity } from '../../workflows/identity';
+import type { Identity } from '../../workflows/contracts/identity';
 import { CookieAuth, CurrentIdentity, Public, RequireRole } from '../auth';
 import type { AuthOptions } from '../auth/auth-options';
 import { AUTH_OPTIONS } from '../tokens';

@@ -3,14 +3,13 @@
  * memo. Visibility narrows runs (its attributes hold the union over a run's pending approvals);
  * the memo then says which of a run's approvals match. Pure, so both can be tested apart.
  */
-import type { Identity } from '../../workflows/identity';
-import { hasRole, mayDecide } from '../../workflows/identity';
+import { type Identity, hasRole, mayDecide } from '../../workflows/contracts/identity';
 import {
   APPROVAL_SINCE_ATTRIBUTE,
   APPROVERS_ATTRIBUTE,
   SPEC_NAME_ATTRIBUTE,
   type PendingApproval,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
 import { quoteVisibilityValue } from '../workflows/visibility-query';
 
 /** The AgentApprovers entry of a step that names no approvers (anyone with the approver role). */

@@ -1,8 +1,8 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { TemporalConfig } from '../../temporal/config';
-import type { Identity } from '../../workflows/identity';
-import { PENDING_APPROVALS_MEMO, SPEC_NAME_ATTRIBUTE, type PendingApproval } from '../../workflows/shared';
+import type { Identity } from '../../workflows/contracts/identity';
+import { PENDING_APPROVALS_MEMO, SPEC_NAME_ATTRIBUTE, type PendingApproval } from '../../workflows/contracts/run';
 import { temporalErrorToHttp } from '../temporal/temporal-errors';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
 import { RequestValidationError } from '../validation/request-validation.error';

@@ -6,7 +6,7 @@
 import { defaultPayloadConverter } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
-import { PENDING_APPROVALS_MEMO, type PendingApproval } from '../../workflows/shared';
+import { PENDING_APPROVALS_MEMO, type PendingApproval } from '../../workflows/contracts/run';
 
 const pendingApprovalSchema = z.object({
   stepId: z.string().min(1),

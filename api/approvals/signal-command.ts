@@ -1,6 +1,6 @@
 /** The Temporal CLI line that sends an `approve` signal, quoted for a POSIX shell. */
 import type { TemporalConfig } from '../../temporal/config';
-import type { ApprovalSignalInput } from '../../workflows/shared';
+import type { ApprovalSignalInput } from '../../workflows/contracts/run';
 
 /** A word as a shell reads it back unchanged: bare when it is plain, else in single quotes. */
 export function shellWord(word: string): string {

@@ -1,6 +1,6 @@
 import { Body, Controller, Header, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Identity } from '../../workflows/identity';
+import type { Identity } from '../../workflows/contracts/identity';
 import { CurrentIdentity, RequireRole } from '../auth';
 import type { AuthOptions } from '../auth/auth-options';
 import { ApiBadRequest, ApiPathParamFrom, ApiTemporalFailures, ApiTooLarge, schemaRef } from '../openapi/components';

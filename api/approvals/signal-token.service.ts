@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { mintSignalToken } from '../../activities/identity/signal-token';
 import type { TemporalConfig } from '../../temporal/config';
-import type { Identity } from '../../workflows/identity';
+import type { Identity } from '../../workflows/contracts/identity';
 import { TEMPORAL_CONFIG } from '../tokens';
 import { decidableApproval } from './decidable-approval';
 import { InboxService } from './inbox.service';

@@ -1,6 +1,6 @@
 import { createParamDecorator, SetMetadata, applyDecorators, type ExecutionContext } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
-import type { Identity, Role } from '../../workflows/identity';
+import type { Identity, Role } from '../../workflows/contracts/identity';
 import { identityOf } from './request-identity';
 
 export const REQUIRED_ROLE_KEY = 'auth:requiredRole';

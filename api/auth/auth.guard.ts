@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthError } from '../../activities/identity/token-verifier';
-import { hasRole, type Role } from '../../workflows/identity';
+import { hasRole, type Role } from '../../workflows/contracts/identity';
 import { AUTH_OPTIONS } from '../tokens';
 import { COOKIE_AUTH_KEY, PUBLIC_KEY, REQUIRED_ROLE_KEY } from './auth.decorators';
 import type { AuthOptions } from './auth-options';

@@ -1,4 +1,4 @@
-import type { Identity } from '../../workflows/identity';
+import type { Identity } from '../../workflows/contracts/identity';
 
 /** Where the guard leaves the verified identity on the request. */
 const IDENTITY = Symbol('identity');

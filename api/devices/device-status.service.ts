@@ -11,7 +11,7 @@ import {
   type DeviceLockView,
   type CurrentAction,
   type UploadProgress,
-} from '../../workflows/steps/device-contract';
+} from '../../workflows/contracts/device';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
 import { DEVICES } from './device-tokens';
 import type { CurrentActionView, DeviceMetricsView, DeviceStatusView } from './device-views';

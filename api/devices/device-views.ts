@@ -1,4 +1,4 @@
-import type { ActionOutcome, UploaderType, UploadProgress, WaiterView } from '../../workflows/steps/device-contract';
+import type { ActionOutcome, UploaderType, UploadProgress, WaiterView } from '../../workflows/contracts/device';
 
 export interface DeviceMetricsView {
   uploads: number;

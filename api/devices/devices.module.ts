@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DeviceConfig } from '../../activities/device/config';
-import { loadDevicesConfig } from '../../workers/device-config';
+import { loadDevicesConfig } from '../../activities/device/devices-file';
 import { DeviceStatusService } from './device-status.service';
 import { DEVICES } from './device-tokens';
 import { DevicesController } from './devices.controller';

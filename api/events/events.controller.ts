@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
-import { RUN_EVENT_TYPES } from '../../workflows/run-events';
+import { RUN_EVENT_TYPES } from '../../workflows/contracts/run-events';
 import { CookieAuth } from '../auth';
 import { ApiBadRequest, ApiPathParamFrom, ApiQueryFrom, ApiTemporalFailures, schemaRef } from '../openapi/components';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe';

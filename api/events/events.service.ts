@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import type { ServerResponse } from 'node:http';
 import type { TemporalConfig } from '../../temporal/config';
-import type { RunEvent } from '../../workflows/run-events';
+import type { RunEvent } from '../../workflows/contracts/run-events';
 import { requirePossibleId } from '../history/history.service';
 import { RunReader } from '../history/run-reader';
 import { describeTemporalError } from '../temporal/temporal-errors';

@@ -1,5 +1,5 @@
 /**
- * A run's history as run events (workflows/run-events.ts): what GET /workflows/:id/events streams.
+ * A run's history as run events (workflows/contracts/run-events.ts): what GET /workflows/:id/events streams.
  * Pure and incremental: feed the events of each execution of the continue-as-new chain in order,
  * call `flush()` wherever the history read so far ends, and the same history always yields the
  * same events with the same ids (event-ids.ts), however it was cut into reads.
@@ -27,7 +27,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { eventIdOf, type History, type HistoryEvent } from '../../temporal/replay/history';
 import { stepPathOfSummary } from '../../temporal/replay/step-events';
-import type { RunEvent, RunEventType } from '../../workflows/run-events';
+import type { RunEvent, RunEventType } from '../../workflows/contracts/run-events';
 import {
   LAST_DECISION_MEMO,
   LAST_REFUSAL_MEMO,
@@ -39,7 +39,7 @@ import {
   type RunInput,
   type RunResult,
   type StepRecord,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
 import { allSteps, stepIdOfPath } from '../history/spec-steps';
 import { formatRunEventId, PROGRESS_N_BASE, type RunEventId } from './event-ids';
 

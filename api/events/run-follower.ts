@@ -7,7 +7,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import type { RunEvent } from '../../workflows/run-events';
+import type { RunEvent } from '../../workflows/contracts/run-events';
 import { compareRunEventIds, parseRunEventId, type RunEventId } from './event-ids';
 import { RunEventMapper } from './history-events';
 import { progressFromHeartbeat } from './progress';

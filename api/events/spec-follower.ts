@@ -12,8 +12,8 @@
  * it — visibility lagging more than FLOOR_LAG_MS, or history event times more than that behind
  * this server's clock — would be missed.
  */
-import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE } from '../../workflows/shared';
-import type { RunEvent } from '../../workflows/run-events';
+import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE } from '../../workflows/contracts/run';
+import type { RunEvent } from '../../workflows/contracts/run-events';
 import { temporalErrorToHttp } from '../temporal/temporal-errors';
 import { quoteVisibilityValue } from '../workflows/visibility-query';
 import { parseRunEventId } from './event-ids';

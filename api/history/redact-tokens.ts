@@ -7,7 +7,7 @@
 import type { PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { History, HistoryEvent } from '../../temporal/replay/history';
-import { approveSignal, type IdentityActivities } from '../../workflows/shared';
+import { approveSignal, type IdentityActivities } from '../../workflows/contracts/run';
 
 export const REDACTED = '[redacted]';
 const TOKEN_ACTIVITY: keyof IdentityActivities = 'verifyDecisionToken';

@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { runUrl, type TemporalConfig } from '../../temporal/config';
 import { bareRecord, needsAfter } from '../../workflows/carry';
-import { RERUN_OF_ATTRIBUTE, RUN_SPEC_WORKFLOW, type RunInput, type StepRecord } from '../../workflows/shared';
+import { RERUN_OF_ATTRIBUTE, RUN_SPEC_WORKFLOW, type RunInput, type StepRecord } from '../../workflows/contracts/run';
 import { validateInputs, validateSpec } from '../../workflows/spec/validate';
 import { describeTemporalError, temporalErrorToHttp } from '../temporal/temporal-errors';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';

@@ -6,7 +6,7 @@
 import { defaultPayloadConverter, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TemporalConfig } from '../../temporal/config';
-import { RERUN_OF_ATTRIBUTE } from '../../workflows/shared';
+import { RERUN_OF_ATTRIBUTE } from '../../workflows/contracts/run';
 import { describeTemporalError } from '../temporal/temporal-errors';
 import { runStatusOf } from '../workflows/run-status';
 import { quoteVisibilityValue } from '../workflows/visibility-query';

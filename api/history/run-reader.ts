@@ -7,7 +7,7 @@ import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { TemporalConfig } from '../../temporal/config';
 import { fetchHistory, type History } from '../../temporal/replay/history';
-import { progressQuery, type RunInput, type RunResult, type StepRecord } from '../../workflows/shared';
+import { progressQuery, type RunInput, type RunResult, type StepRecord } from '../../workflows/contracts/run';
 import { describeTemporalError } from '../temporal/temporal-errors';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

@@ -1,5 +1,5 @@
 /** The steps a spec declares, at any depth: for kinds by id and for what a rerun runs again. */
-import type { Step } from '../../workflows/spec/types';
+import type { Step } from '../../workflows/contracts/spec';
 import { STEP_KINDS } from '../../workflows/steps';
 import type { StepKind } from '../../workflows/steps/step-kind';
 

@@ -6,7 +6,7 @@
 import type { google } from '@temporalio/proto';
 import type { History } from '../../temporal/replay/history';
 import { HistoryIndex } from '../../temporal/replay/step-events';
-import type { StepRecord } from '../../workflows/shared';
+import type { StepRecord } from '../../workflows/contracts/run';
 import type { StepTimelineEntry } from './history-views';
 
 export interface PendingActivity {

@@ -13,8 +13,7 @@ import {
   approvalLinkViewSchema,
   listApprovalsResponseSchema,
 } from '../approvals/approval-views';
-import { durationSchema } from '../../workflows/spec/common';
-import { MAX_DURATION_MS } from '../../workflows/spec/duration';
+import { durationSchema, MAX_DURATION_MS } from '../../workflows/contracts/duration';
 import { applyDocOverrides, documentAlso, documentAs } from './doc-overrides';
 import { conditionSchema } from '../../workflows/spec/condition';
 import { specSchema, stepSchema } from '../../workflows/spec/schema';

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { MAX_SPEC_VERSION, SPEC_NAME_PATTERN } from '../../workflows/spec/schema';
 import { validateSpec } from '../../workflows/spec/validate';
 import { canonicalJson } from '../util/canonical-json';

@@ -1,8 +1,7 @@
 /** What the /webhooks routes accept, checked at the edge: a bad field is a 400 naming it. */
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES } from '../../workflows/run-events';
-import { durationSchema } from '../../workflows/spec/common';
-import { durationToMs, isDuration } from '../../workflows/spec/duration';
+import { WEBHOOK_EVENT_TYPES } from '../../workflows/contracts/run-events';
+import { durationSchema, durationToMs, isDuration } from '../../workflows/contracts/duration';
 import { specNameSchema } from '../specs/spec-requests';
 import { intQueryParam } from '../validation/query-params';
 import { boundedText } from '../validation/text';

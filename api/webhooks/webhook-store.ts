@@ -15,7 +15,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES, type WebhookRetry, type WebhookTarget } from '../../workflows/run-events';
+import { WEBHOOK_EVENT_TYPES, type WebhookRetry, type WebhookTarget } from '../../workflows/contracts/run-events';
 
 export interface WebhookSubscription extends WebhookTarget {
   /** Only runs of this spec; absent: every run. */

@@ -1,6 +1,6 @@
 /** What the /webhooks routes answer (also their OpenAPI components). */
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES } from '../../workflows/run-events';
+import { WEBHOOK_EVENT_TYPES } from '../../workflows/contracts/run-events';
 
 export const webhookViewSchema = z.object({
   id: z

@@ -13,8 +13,8 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { webhookSecret } from '../../activities/webhooks/webhook-secret';
-import type { Identity } from '../../workflows/identity';
-import { durationToMs } from '../../workflows/spec/duration';
+import type { Identity } from '../../workflows/contracts/identity';
+import { durationToMs } from '../../workflows/contracts/duration';
 import { CurrentIdentity, RequireRole, type AuthOptions } from '../auth';
 import { ApiBadRequest, ApiPathParamFrom, ApiQueryFrom, ApiTemporalFailures, schemaRef } from '../openapi/components';
 import { AUTH_OPTIONS } from '../tokens';

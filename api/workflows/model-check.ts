@@ -5,7 +5,7 @@
  */
 import type { LlmConfig } from '../../activities/llm/config/types';
 import { modelsNamedBy } from '../../workflows/llm/models-named';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import type { FieldIssue } from '../../workflows/spec/schema';
 
 export const MODELS_README_SECTION = 'README, "Models, agents and the built-in orchestrations"';

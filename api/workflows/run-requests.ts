@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RunOptions } from '../../workflows/shared';
+import type { RunOptions } from '../../workflows/contracts/run';
 import { budgetSchema } from '../../workflows/llm/step-fields';
 import { DEFAULT_SPEC_LIMITS, specSchema, specVersionSchema } from '../../workflows/spec/schema';
 import { checkNesting } from '../../workflows/spec/validate';

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { runSpec } from '../../workflows/interpreter';
-import type { WebhookTarget } from '../../workflows/run-events';
-import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput } from '../../workflows/shared';
+import type { WebhookTarget } from '../../workflows/contracts/run-events';
+import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput } from '../../workflows/contracts/run';
 import { REQUEST_HASH_MEMO } from './run-identity';
 
 export interface SpecRunStart {

@@ -1,4 +1,4 @@
-import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE } from '../../workflows/shared';
+import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE } from '../../workflows/contracts/run';
 import type { VisibilityStatus } from './run-status';
 
 export interface RunFilter {

@@ -22,9 +22,9 @@ import {
   type ApprovalInput,
   type ApprovalResult,
   type RunInput,
-  type Spec,
-} from '../../workflows/shared';
-import type { DecisionChannel, Identity } from '../../workflows/identity';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
+import type { DecisionChannel, Identity } from '../../workflows/contracts/identity';
 import type { SpecLimits } from '../../workflows/spec/schema';
 import { resolveChildSpecs, validateInputs, validateSpec } from '../../workflows/spec/validate';
 import { runLinksOf } from '../history/run-links';

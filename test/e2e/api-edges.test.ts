@@ -18,7 +18,7 @@ import type { RunDetail, StartRunResponse } from '../../api/workflows/run-views'
 import type { TemporalConfig } from '../../temporal/config';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import type { RunProgress } from '../../workflows/shared';
+import type { RunProgress } from '../../workflows/contracts/run';
 import { testAuth } from '../helpers/api-auth';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';

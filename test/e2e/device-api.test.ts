@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DevicesModule } from '../../api/devices/devices.module';
 import type { DevicesResponse, DeviceStatusView } from '../../api/devices/device-views';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../../api/tokens';
-import { loadDevicesConfig } from '../../workers/device-config';
+import { loadDevicesConfig } from '../../activities/device/devices-file';
 import {
   makeImage,
   simulatedDevice,

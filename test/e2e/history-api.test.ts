@@ -32,7 +32,7 @@ import { replayHistory } from '../../temporal/replay/replay';
 import { HistoryIndex } from '../../temporal/replay/step-events';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import { RUN_SPEC_WORKFLOW, type RunInput, type RunResult } from '../../workflows/shared';
+import { RUN_SPEC_WORKFLOW, type RunInput, type RunResult } from '../../workflows/contracts/run';
 import { standInEnv } from '../fixtures/llm/harness';
 import { StandInModelServer } from '../fixtures/llm/model-server';
 import { gateActivities } from '../fixtures/gate-activities';

@@ -36,8 +36,8 @@ import {
   type RunInput,
   type RunOptions,
   type RunResult,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { standInEnv } from '../fixtures/llm/harness';
 import { StandInModelServer } from '../fixtures/llm/model-server';
 import { testAuth, type TestUser } from '../helpers/api-auth';

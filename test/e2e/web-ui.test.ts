@@ -14,7 +14,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium } from 'playwright-core';
 import { ensureTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { newJournal } from '../helpers/journal';
 import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
 import { quietRuntime } from '../helpers/temporal';

@@ -27,7 +27,7 @@ import type { WebhookPayload } from '../../activities/webhooks/payload';
 import type { TemporalConfig } from '../../temporal/config';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import { DELIVER_WEBHOOK_WORKFLOW } from '../../workflows/webhooks/delivery';
+import { DELIVER_WEBHOOK_WORKFLOW } from '../../workflows/contracts/webhooks';
 import { testAuth, type TestAuth, type TestUser } from '../helpers/api-auth';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadAuthConfig } from '../../activities/identity/auth-config';
 import { createTokenVerifier, type TokenVerifier } from '../../activities/identity/token-verifier';
 import type { AuthOptions } from '../../api/auth/auth-options';
-import type { Identity, Role } from '../../workflows/identity';
+import type { Identity, Role } from '../../workflows/contracts/identity';
 
 export const TEST_USERS = {
   admin: { roles: ['admin'], groups: [] },

@@ -19,8 +19,8 @@ import {
   type RunInput,
   type RunOptions,
   type RunResult,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { bundleWorkflowsOnce } from './temporal';
 import { runInProcess, testDataEnv, testTemporalConfig } from './worker';

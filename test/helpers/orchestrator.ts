@@ -4,13 +4,8 @@ import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import {
-  RUN_SPEC_WORKFLOW,
-  SPEC_NAME_ATTRIBUTE,
-  type RunInput,
-  type RunResult,
-  type Spec,
-} from '../../workflows/shared';
+import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput, type RunResult } from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { bundleWorkflowsOnce } from './temporal';
 import { runInProcess, testDataEnv, testTemporalConfig } from './worker';

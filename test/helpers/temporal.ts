@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureTemporalCli } from '../../temporal/cli';
-import { CUSTOM_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/shared';
+import { CUSTOM_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/contracts/run';
 
 /** A real Temporal dev server (our CLI, never a download), in memory, on a free loopback port. */
 export async function createTestEnv(): Promise<TestWorkflowEnvironment> {

@@ -26,8 +26,8 @@ import {
   RUN_SPEC_WORKFLOW,
   SPEC_NAME_ATTRIBUTE,
   type RunInput,
-} from '../../workflows/shared';
-import { deviceLockWorkflowId } from '../../workflows/steps/device-contract';
+} from '../../workflows/contracts/run';
+import { deviceLockWorkflowId } from '../../workflows/contracts/device';
 import { DEFAULT_MODEL_SCRIPT, startRecordingBed, type RecordingBed } from './bed';
 import { DEVICE_LOCK_SCENARIO, SCENARIOS, type Scenario } from './scenarios';
 

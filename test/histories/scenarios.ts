@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ApprovalInput, ApprovalSignalInput, PendingApproval, RunOptions, Spec } from '../../workflows/shared';
+import type { ApprovalInput, ApprovalSignalInput, PendingApproval, RunOptions } from '../../workflows/contracts/run';
+import type { Spec, Step } from '../../workflows/contracts/spec';
 import { validateSpec } from '../../workflows/spec/validate';
-import type { Step } from '../../workflows/spec/types';
 import type { Script } from '../fixtures/llm/model-server';
 import { researchScript } from '../fixtures/llm/research-script';
 

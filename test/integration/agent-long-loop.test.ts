@@ -29,9 +29,8 @@ import {
   type RunInput,
   type RunOptions,
   type RunResult,
-  type Spec,
-} from '../../workflows/shared';
-import type { AgentStep } from '../../workflows/steps/agent';
+} from '../../workflows/contracts/run';
+import type { Spec, AgentStep } from '../../workflows/contracts/spec';
 import { everythingPool, standInEnv } from '../fixtures/llm/harness';
 import { StandInModelServer } from '../fixtures/llm/model-server';
 import { describeSizes, measureExecutions, type ExecutionSize } from '../helpers/history-size';

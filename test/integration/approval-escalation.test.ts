@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WEBHOOK_EVENT_TYPES } from '../../workflows/run-events';
+import { WEBHOOK_EVENT_TYPES } from '../../workflows/contracts/run-events';
 import {
   approveUpdate,
   APPROVAL_SINCE_ATTRIBUTE,
@@ -19,8 +19,8 @@ import {
   progressQuery,
   type ApprovalResult,
   type PendingApproval,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { validateSpec } from '../../workflows/spec/validate';
 import {
   historyEvents,

@@ -19,8 +19,8 @@ import {
   type ApprovalResult,
   type ApprovalSignalInput,
   type RefusedDecision,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import {
   cliSignal,
   historyEvents,

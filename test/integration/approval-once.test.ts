@@ -20,8 +20,8 @@ import {
   type ApprovalResult,
   type RunInput,
   type RunResult,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { failureChain } from '../helpers/failures';
 import { waitFor } from '../helpers/journal';
 import { acceptedUpdates, workflowTaskFailures } from '../helpers/run-history';

@@ -20,7 +20,7 @@ import type { TemporalConfig } from '../../temporal/config';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { testAuth, type TestUser } from '../helpers/api-auth';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, quietRuntime } from '../helpers/temporal';

@@ -24,8 +24,8 @@ import {
   type RunInput,
   type RunOptions,
   type RunResult,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { failureChain } from '../helpers/failures';
 import { activityCount, assertBounded, measureExecutions, type ExecutionSize } from '../helpers/history-size';
 import { waitFor } from '../helpers/journal';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { activityCount, assertBounded, measureExecutions } from '../helpers/history-size';
 import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
 import { createTestEnv } from '../helpers/temporal';

@@ -16,10 +16,9 @@ import {
   RUN_SPEC_WORKFLOW,
   TOKENS_ATTRIBUTE,
   type RunInput,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import type { Spec, Step } from '../../workflows/contracts/spec';
 import { RUN_BUDGET_APPROVAL } from '../../workflows/llm/ledger';
-import type { Step } from '../../workflows/spec/types';
 import { startLlmWorker, type LlmWorker, type RunHandle } from '../fixtures/llm/harness';
 import { inOrder, StandInModelServer } from '../fixtures/llm/model-server';
 import { failureChain } from '../helpers/failures';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { fakeBuildWorkspace } from '../fixtures/device/builds';
 import { readJournal, waitFor } from '../helpers/journal';
 import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';

@@ -22,8 +22,8 @@ import {
   RUN_SPEC_WORKFLOW,
   type RunInput,
   type RunResult,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { activities } from '../fixtures/test-activities';
 import { newJournal, readJournal, waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ensureTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
-import { CUSTOM_SEARCH_ATTRIBUTES, RUN_SPEC_WORKFLOW } from '../../workflows/shared';
+import { CUSTOM_SEARCH_ATTRIBUTES, RUN_SPEC_WORKFLOW } from '../../workflows/contracts/run';
 
 const NAMESPACE = 'smoke';
 let dir: string | undefined;

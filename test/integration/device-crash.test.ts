@@ -15,7 +15,7 @@ import {
   deviceLockWorkflowId,
   type DeviceUploadResult,
   type UploadProgress,
-} from '../../workflows/steps/device-contract';
+} from '../../workflows/contracts/device';
 import {
   makeImage,
   simulatedDevice,

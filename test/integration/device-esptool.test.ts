@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { md5Hex } from '../../activities/device/rom-protocol';
-import type { DeviceUploadResult } from '../../workflows/steps/device-contract';
+import type { DeviceUploadResult } from '../../workflows/contracts/device';
 import {
   makeImage,
   simulatedDevice,

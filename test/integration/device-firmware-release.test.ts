@@ -12,9 +12,10 @@ import { parse as parseYaml } from 'yaml';
 import { loadBuildWorkerConfig } from '../../workers/build-config';
 import { createBuildWorker } from '../../workers/build-worker';
 import { validateSpec } from '../../workflows/spec/validate';
-import { approveUpdate, progressQuery, type Spec } from '../../workflows/shared';
-import type { BuildResult } from '../../workflows/steps/build';
-import type { DeviceCommandResult, DeviceUploadResult } from '../../workflows/steps/device-contract';
+import { approveUpdate, progressQuery } from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
+import type { BuildResult } from '../../workflows/contracts/build';
+import type { DeviceCommandResult, DeviceUploadResult } from '../../workflows/contracts/device';
 import { fakeBuildWorkspace } from '../fixtures/device/builds';
 import {
   simulatedDevice,

@@ -15,12 +15,9 @@ import { Worker } from '@temporalio/worker';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
 import type { deviceLock, DeviceLockInput } from '../../workflows/device-lock';
-import { RUN_SPEC_WORKFLOW, type RunInput, type RunResult, type Spec } from '../../workflows/shared';
-import {
-  DEVICE_LOCK_WORKFLOW,
-  deviceLockStateQuery,
-  deviceLockWorkflowId,
-} from '../../workflows/steps/device-contract';
+import { RUN_SPEC_WORKFLOW, type RunInput, type RunResult } from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
+import { DEVICE_LOCK_WORKFLOW, deviceLockStateQuery, deviceLockWorkflowId } from '../../workflows/contracts/device';
 import { DEVICE_LEASE_KEEPER_WORKFLOW, LEASE_RENEWALS_PER_RUN } from '../../workflows/steps/device-hold';
 import {
   simulatedDevice,

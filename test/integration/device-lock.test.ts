@@ -10,14 +10,14 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { deviceLock } from '../../workflows/device-lock';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import {
   DEVICE_LOCK_WORKFLOW,
   deviceLockStateQuery,
   deviceLockWorkflowId,
   deviceQueueQuery,
   type DeviceUploadResult,
-} from '../../workflows/steps/device-contract';
+} from '../../workflows/contracts/device';
 import {
   makeImage,
   simulatedDevice,

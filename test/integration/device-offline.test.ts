@@ -8,12 +8,9 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { approveUpdate, progressQuery, type RunProgress, type Spec } from '../../workflows/shared';
-import {
-  deviceLockStateQuery,
-  deviceLockWorkflowId,
-  type DeviceUploadResult,
-} from '../../workflows/steps/device-contract';
+import { approveUpdate, progressQuery, type RunProgress } from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
+import { deviceLockStateQuery, deviceLockWorkflowId, type DeviceUploadResult } from '../../workflows/contracts/device';
 import {
   makeImage,
   simulatedDevice,

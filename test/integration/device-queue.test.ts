@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { temporal } from '@temporalio/proto';
 import {
   deviceLockStateQuery,
   deviceLockWorkflowId,
   deviceTaskQueue,
   type DeviceUploadResult,
-} from '../../workflows/steps/device-contract';
+} from '../../workflows/contracts/device';
 import {
   makeImage,
   percentile,

@@ -11,14 +11,15 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import { RUN_SPEC_WORKFLOW, type RunInput, type RunResult, type Spec } from '../../workflows/shared';
+import { RUN_SPEC_WORKFLOW, type RunInput, type RunResult } from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import {
   deviceLockStateQuery,
   deviceLockWorkflowId,
   deviceQueueQuery,
   type DeviceCommandResult,
   type DeviceUploadResult,
-} from '../../workflows/steps/device-contract';
+} from '../../workflows/contracts/device';
 import { activities as testActivities } from '../fixtures/test-activities';
 import {
   makeImage,

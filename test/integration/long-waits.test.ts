@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 

@@ -11,7 +11,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { McpClientPool } from '../../activities/mcp/pool';
-import { progressQuery, type Spec } from '../../workflows/shared';
+import { progressQuery } from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { createTestEnv } from '../helpers/temporal';
 import { startMcpWorker, tempDir, waitUntil, type McpWorker } from '../fixtures/mcp/harness';
 

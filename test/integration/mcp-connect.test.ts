@@ -18,7 +18,7 @@ import { createMcpActivities } from '../../activities/mcp/activities';
 import type { McpServerConfig } from '../../activities/mcp/config/types';
 import { McpAuthError, McpConnectBackoffError, McpConnectError } from '../../activities/mcp/errors';
 import { McpClientPool, type McpPoolOptions } from '../../activities/mcp/pool';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { startMcpWorker, tempDir, waitUntil } from '../fixtures/mcp/harness';
 import { createTestEnv } from '../helpers/temporal';
 

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse as parseYaml } from 'yaml';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { createTestEnv } from '../helpers/temporal';
 import { testDataEnv } from '../helpers/worker';
 import { startMcpWorker, tempDir, type McpWorker } from '../fixtures/mcp/harness';

@@ -11,7 +11,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { createTestEnv } from '../helpers/temporal';
 import {
   FILESYSTEM_SERVER,

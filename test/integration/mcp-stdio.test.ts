@@ -9,8 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { McpClientPool, type PoolEvent } from '../../activities/mcp/pool';
-import type { ToolStep } from '../../workflows/steps/tool';
-import type { Spec } from '../../workflows/shared';
+import type { ToolStep, Spec } from '../../workflows/contracts/spec';
 import { createTestEnv } from '../helpers/temporal';
 import {
   activityAttempts,

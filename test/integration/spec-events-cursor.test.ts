@@ -18,15 +18,15 @@ import { followSpec, type SpecFollowerDeps } from '../../api/events/spec-followe
 import { RunReader } from '../../api/history/run-reader';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import type { RunEvent } from '../../workflows/run-events';
+import type { RunEvent } from '../../workflows/contracts/run-events';
 import {
   approveUpdate,
   RUN_SPEC_WORKFLOW,
   SPEC_NAME_ATTRIBUTE,
   type RunInput,
   type RunResult,
-  type Spec,
-} from '../../workflows/shared';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';

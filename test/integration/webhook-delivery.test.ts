@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import type { WebhookEvent } from '../../workflows/run-events';
+import type { WebhookEvent } from '../../workflows/contracts/run-events';
 import type { deliverWebhook } from '../../workflows/webhooks/deliver-webhook';
 import {
   DELIVER_WEBHOOK_WORKFLOW,
@@ -20,7 +20,7 @@ import {
   DELIVERY_MEMO,
   retryDelayMs,
   type DeliveryRecord,
-} from '../../workflows/webhooks/delivery';
+} from '../../workflows/contracts/webhooks';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 import { runInProcess, testTemporalConfig } from '../helpers/worker';

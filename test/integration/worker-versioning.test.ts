@@ -22,7 +22,7 @@ import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { describeDeployment, missingTaskQueues } from '../../temporal/worker-deployments';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
-import { defaultBuildId, type PromotePolicy } from '../../workers/versioning-config';
+import { defaultBuildId, type PromotePolicy } from '../../temporal/versioning-config';
 import type { deviceLock } from '../../workflows/device-lock';
 import { MCP_INVENTORY_WORKFLOW } from '../../workflows/mcp-inventory';
 import {
@@ -31,9 +31,9 @@ import {
   RUN_SPEC_WORKFLOW,
   type RunInput,
   type RunResult,
-  type Spec,
-} from '../../workflows/shared';
-import { DEVICE_LOCK_WORKFLOW, deviceLockWorkflowId } from '../../workflows/steps/device-contract';
+} from '../../workflows/contracts/run';
+import { type Spec } from '../../workflows/contracts/spec';
+import { DEVICE_LOCK_WORKFLOW, deviceLockWorkflowId } from '../../workflows/contracts/device';
 import { VERSIONING_BEHAVIOR } from '../../workflows/versioning';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { waitFor } from '../helpers/journal';

@@ -14,7 +14,7 @@ import { html, PAGE_CSP, page } from '../../api/approvals/page/html';
 import { inboxPage } from '../../api/approvals/page/inbox-page';
 import { prefersHtml } from '../../api/approvals/page/negotiate';
 import { csrfMatches, csrfTokenFor } from '../../api/approvals/page/session';
-import type { PendingApproval } from '../../workflows/shared';
+import type { PendingApproval } from '../../workflows/contracts/run';
 
 const ana = { user: 'ana', groups: ['release-managers'], roles: ['approver' as const] };
 const pending = (over: Partial<PendingApproval> = {}): PendingApproval => ({

@@ -9,7 +9,7 @@ import { Controller, Get, Module, Post, type INestApplication } from '@nestjs/co
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { AuthGuard, CookieAuth, CurrentIdentity, Public, RequireRole, SESSION_COOKIE } from '../../api/auth';
 import { AUTH_OPTIONS } from '../../api/tokens';
-import type { Identity } from '../../workflows/identity';
+import type { Identity } from '../../workflows/contracts/identity';
 import { testAuth } from '../helpers/api-auth';
 
 const auth = testAuth();

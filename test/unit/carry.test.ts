@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { carryRecords, MAX_CARRIED_INLINE_BYTES, needsAfter, needsOf } from '../../workflows/carry';
-import type { BlobRef, Spec, StepRecord } from '../../workflows/shared';
+import type { BlobRef } from '../../workflows/contracts/blobs';
+import type { Spec } from '../../workflows/contracts/spec';
+import type { StepRecord } from '../../workflows/contracts/run';
 
 const done = (id: string, output: unknown, extra: Partial<StepRecord> = {}): StepRecord => ({
   id,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConditionError, conditionSchema, evaluateCondition, type Condition } from '../../workflows/spec/condition';
+import { ConditionError, conditionSchema, evaluateCondition } from '../../workflows/spec/condition';
+import { type Condition } from '../../workflows/contracts/spec';
 
 const id = (v: unknown) => v;
 

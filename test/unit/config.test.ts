@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadTemporalConfig, runUrl } from '../../temporal/config';
-import { ConfigError } from '../../workers/config-errors';
+import { ConfigError } from '../../config/config-errors';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 
 test('worker config has sensible defaults', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createIdentityActivities, SIGNALS_OFF_REASON } from '../../activities/identity/decision-token';
-import { ConfigError } from '../../workers/config-errors';
+import { ConfigError } from '../../config/config-errors';
 import { testAuth } from '../helpers/api-auth';
 
 describe('verifyDecisionToken', () => {

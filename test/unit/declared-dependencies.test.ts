@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = path.resolve(__dirname, '../..');
-const PRODUCTION = ['activities', 'api', 'temporal', 'workers', 'workflows'];
+const PRODUCTION = ['activities', 'api', 'config', 'temporal', 'workers', 'workflows'];
 const DEV_ONLY = ['test', 'bench'];
 const IMPORT_RE = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'".][^'"]*)['"]/gm;
 

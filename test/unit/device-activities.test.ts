@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDeviceActivities } from '../../activities/device/activities';
 import { resolveDevice, devicesFileSchema } from '../../activities/device/config';
 import { Fence } from '../../activities/device/fence';
-import type { DeviceLockView } from '../../workflows/steps/device-contract';
+import type { DeviceLockView } from '../../workflows/contracts/device';
 
 const roots = mkdtempSync(path.join(tmpdir(), 'roots-'));
 const outside = mkdtempSync(path.join(tmpdir(), 'outside-'));

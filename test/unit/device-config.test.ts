@@ -5,8 +5,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { commandArgv } from '../../activities/device/uploaders/command';
 import { loadBuildsConfig } from '../../workers/build-config';
-import { ConfigError } from '../../workers/config-errors';
-import { loadDevicesConfig, loadDeviceWorkerConfig } from '../../workers/device-config';
+import { ConfigError } from '../../config/config-errors';
+import { loadDevicesConfig } from '../../activities/device/devices-file';
+import { loadDeviceWorkerConfig } from '../../workers/device-config';
 
 const EXAMPLES = path.resolve(__dirname, '../../examples');
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { Fence } from '../../activities/device/fence';
-import type { DeviceLockView } from '../../workflows/steps/device-contract';
+import type { DeviceLockView } from '../../workflows/contracts/device';
 
 const NOW = 1_000_000;
 const view = (holder?: { token: number; leaseExpiresAt: number }): DeviceLockView => ({

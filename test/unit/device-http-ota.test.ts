@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeviceConfig } from '../../activities/device/config';
 import { uploadOverHttp } from '../../activities/device/uploaders/http-ota';
-import type { UploadProgress } from '../../workflows/steps/device-contract';
+import type { UploadProgress } from '../../workflows/contracts/device';
 
 let server: Server;
 let base: string;

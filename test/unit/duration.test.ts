@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { durationToMs, isDuration, MAX_DURATION_MS } from '../../workflows/spec/duration';
+import { durationToMs, isDuration, MAX_DURATION_MS } from '../../workflows/contracts/duration';
 
 test('durations parse every unit', () => {
   assert.equal(durationToMs('250ms'), 250);

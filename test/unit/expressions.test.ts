@@ -9,7 +9,7 @@ import {
   type Reference,
 } from '../../workflows/spec/expressions';
 import { validateSpec } from '../../workflows/spec/validate';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 
 /** Looks references up in `data` the way the interpreter does: a missing field is a `missing` error. */
 const over = (data: Record<string, unknown>) => (ref: Reference) => walkPath(data[ref.root], ref.path, ref.text);

@@ -16,7 +16,7 @@ import {
 } from '../../activities/http';
 import { parseAllowEntry } from '../../activities/outbound/allow-list';
 import { isPublicAddress } from '../../activities/outbound/non-public';
-import { ConfigError } from '../../workers/config-errors';
+import { ConfigError } from '../../config/config-errors';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 
 const STREAM_TOTAL = 256 * 1024 * 1024;

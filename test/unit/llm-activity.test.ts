@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createLlmActivities } from '../../activities/llm/activities';
 import { loadLlmConfig } from '../../activities/llm/config/load';
-import type { LlmRequest, LlmResponse } from '../../workflows/llm/contract';
+import type { LlmRequest, LlmResponse } from '../../workflows/contracts/llm';
 import { inOrder, StandInModelServer, standInModels } from '../fixtures/llm/model-server';
 
 let server: StandInModelServer;

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { loadLlmConfig } from '../../activities/llm/config/load';
 import { KeyRing } from '../../activities/llm/key-ring';
 import { retryAfterMs } from '../../activities/llm/retry-after';
-import { ConfigError } from '../../workers/config-errors';
+import { ConfigError } from '../../config/config-errors';
 import { shares } from '../../workflows/orchestrations/research';
 
 const ROOT = path.resolve(__dirname, '../..');

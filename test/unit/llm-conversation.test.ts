@@ -19,7 +19,7 @@ import { loadLlmConfig } from '../../activities/llm/config/load';
 import { createConversationActivities } from '../../activities/llm/conversation';
 import { createMcpActivities } from '../../activities/mcp/activities';
 import { McpClientPool } from '../../activities/mcp/pool';
-import type { LlmTurnRequest, LlmTurnResponse, StoredToolResult } from '../../workflows/llm/conversation';
+import type { LlmTurnRequest, LlmTurnResponse, StoredToolResult } from '../../workflows/contracts/llm';
 import { inOrder, StandInModelServer, standInModels } from '../fixtures/llm/model-server';
 import { inMemoryServer } from '../fixtures/mcp/in-memory-server';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadMcpConfig } from '../../activities/mcp/config/load';
 import type { HttpServerConfig, StdioServerConfig } from '../../activities/mcp/config/types';
-import { ConfigError } from '../../workers/config-errors';
+import { ConfigError } from '../../config/config-errors';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 
 function folderWith(files: Record<string, unknown>): string {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { LlmConfig } from '../../activities/llm/config/types';
 import { modelIssues } from '../../api/workflows/model-check';
 import { describeModels } from '../../workers/describe-models';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 
 const price = { inputPerMTok: 0, outputPerMTok: 0 };
 const llm: LlmConfig = {

@@ -12,8 +12,8 @@ import { describe, test } from 'node:test';
 import { compareRunEventIds, parseRunEventId } from '../../api/events/event-ids';
 import { historyToRunEvents, RunEventMapper } from '../../api/events/history-events';
 import { parseHistoryJson, type History } from '../../temporal/replay/history';
-import { RUN_SPEC_WORKFLOW } from '../../workflows/shared';
-import type { RunEvent } from '../../workflows/run-events';
+import { RUN_SPEC_WORKFLOW } from '../../workflows/contracts/run';
+import type { RunEvent } from '../../workflows/contracts/run-events';
 
 const DIR = path.resolve(__dirname, '../histories');
 const IDS = JSON.parse(readFileSync(path.join(DIR, 'workflow-ids.json'), 'utf8')) as Record<string, string>;

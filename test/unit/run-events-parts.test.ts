@@ -7,9 +7,9 @@ import { describe, test } from 'node:test';
 import { compareRunEventIds, formatRunEventId, parseRunEventId } from '../../api/events/event-ids';
 import { progressFromHeartbeat } from '../../api/events/progress';
 import { decodeSpecCursor, encodeSpecCursor } from '../../api/events/spec-cursor';
-import type { BuildProgress } from '../../workflows/steps/build';
-import type { UploadProgress } from '../../workflows/steps/device-contract';
-import type { LlmHeartbeat } from '../../workflows/llm/contract';
+import type { BuildProgress } from '../../workflows/contracts/build';
+import type { UploadProgress } from '../../workflows/contracts/device';
+import type { LlmHeartbeat } from '../../workflows/contracts/llm';
 
 describe('run event ids', () => {
   test('compare as integers, not as text', () => {

@@ -25,7 +25,7 @@ import {
   SIGNAL_TOKEN_PREFIX,
 } from '../../activities/identity/signal-token';
 import { signalCommand } from '../../api/approvals/signal-command';
-import type { DecisionScope, TokenCheck } from '../../workflows/shared';
+import type { DecisionScope, TokenCheck } from '../../workflows/contracts/run';
 import { testAuth } from '../helpers/api-auth';
 
 const auth = testAuth();

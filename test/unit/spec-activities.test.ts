@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { createActivities } from '../../activities';
 import { registerActivities } from '../../workers/orchestrator-worker';
 import { validateSpec } from '../../workflows/spec/validate';
-import { INTERNAL_ACTIVITY_NAMES } from '../../workflows/steps/activity';
+import { INTERNAL_ACTIVITY_NAMES } from '../../workflows/contracts/spec-activities';
 
 const specCalling = (activity: string) => ({ name: 's', steps: [{ id: 'a', kind: 'activity', activity }] });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Spec } from '../../workflows/shared';
+import type { Spec } from '../../workflows/contracts/spec';
 import { resolveChildSpecs, validateInputs, validateSpec } from '../../workflows/spec/validate';
 
 function issuesOf(raw: unknown): Array<{ path: string; message: string }> {

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { loadAuthConfig, requireAuthSource } from '../../activities/identity/auth-config';
 import { AuthError, createTokenVerifier, type TokenVerifier } from '../../activities/identity/token-verifier';
-import { ConfigError } from '../../workers/config-errors';
+import { ConfigError } from '../../config/config-errors';
 
 const ISSUER = 'https://idp.example.test/';
 const AUDIENCE = 'durable-agents';

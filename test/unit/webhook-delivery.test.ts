@@ -16,9 +16,9 @@ import { loadWebhookWorkerConfig, type WebhookWorkerConfig } from '../../activit
 import { createWebhookActivities } from '../../activities/webhooks/deliver';
 import type { WebhookPayload } from '../../activities/webhooks/payload';
 import { webhookSecret } from '../../activities/webhooks/webhook-secret';
-import { ConfigError } from '../../workers/config-errors';
-import type { WebhookEvent } from '../../workflows/run-events';
-import type { DeliverWebhookRequest, DeliveryFailureDetails } from '../../workflows/webhooks/delivery';
+import { ConfigError } from '../../config/config-errors';
+import type { WebhookEvent } from '../../workflows/contracts/run-events';
+import type { DeliverWebhookRequest, DeliveryFailureDetails } from '../../workflows/contracts/webhooks';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 
 const signingSecret = randomBytes(32).toString('hex');

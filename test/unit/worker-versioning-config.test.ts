@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError } from '../../workers/config-errors';
-import { DEFAULT_DEPLOYMENT_NAME, defaultBuildId, loadWorkerVersioningConfig } from '../../workers/versioning-config';
+import { ConfigError } from '../../config/config-errors';
+import { DEFAULT_DEPLOYMENT_NAME, defaultBuildId, loadWorkerVersioningConfig } from '../../temporal/versioning-config';
 
 const ROOT = path.resolve(__dirname, '../..');
 

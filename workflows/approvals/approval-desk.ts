@@ -6,7 +6,7 @@
  */
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import { condition, setHandler } from '@temporalio/workflow';
-import { hasRole } from '../identity';
+import { hasRole } from '../contracts/identity';
 import {
   approveSignal,
   approveUpdate,
@@ -16,9 +16,9 @@ import {
   type PendingApproval,
   type RefusedDecision,
   type StepStatus,
-} from '../shared';
+} from '../contracts/run';
 import { alreadyDecided, refusal } from '../steps/approval';
-import type { ApprovalDecision, ApprovalRequest } from '../steps/step-kind';
+import type { ApprovalDecision, ApprovalRequest } from './approval-request';
 import {
   DECISION_CHANNELS,
   invalidDecision,

@@ -4,8 +4,8 @@
  * message as a refused decision. Pure functions of the desk's state.
  */
 import type { ApplicationFailure } from '@temporalio/workflow';
-import { mayDecide, type DecisionChannel, type Identity } from '../identity';
-import type { ApprovalResult, ApprovalSignalInput, PendingApproval } from '../shared';
+import { mayDecide, type DecisionChannel, type Identity } from '../contracts/identity';
+import type { ApprovalResult, ApprovalSignalInput, PendingApproval } from '../contracts/run';
 import { alreadyDecided, refusal } from '../steps/approval';
 
 export const DECISION_CHANNELS: readonly DecisionChannel[] = ['api', 'link', 'signal'];

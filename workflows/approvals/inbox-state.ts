@@ -14,7 +14,7 @@ import {
   type ClosedApproval,
   type PendingApproval,
   type RefusedDecision,
-} from '../shared';
+} from '../contracts/run';
 
 /**
  * Runs from before the inbox upserted only AgentPendingApprovals; their histories replay that way.

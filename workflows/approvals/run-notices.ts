@@ -4,7 +4,7 @@
  * the run waits for the starts only before it closes or continues as new.
  */
 import { log, workflowInfo } from '@temporalio/workflow';
-import type { WebhookEvent, WebhookEventType, WebhookTarget } from '../run-events';
+import type { WebhookEvent, WebhookEventType, WebhookTarget } from '../contracts/run-events';
 import { errorMessage } from '../steps/errors';
 import { notifyWebhooks } from '../webhooks/notify';
 

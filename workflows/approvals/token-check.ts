@@ -1,5 +1,5 @@
 import { isCancellation, proxyActivities } from '@temporalio/workflow';
-import type { DecisionScope, IdentityActivities, TokenCheck } from '../shared';
+import type { DecisionScope, IdentityActivities, TokenCheck } from '../contracts/run';
 import { errorMessage } from '../steps/errors';
 
 /**

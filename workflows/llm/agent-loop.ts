@@ -9,17 +9,13 @@
  * (agent-workflow.ts) can continue as new there.
  */
 import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
-import type { BlobRef } from '../shared';
+import type { BlobRef } from '../contracts/blobs';
 import { errorMessage } from '../steps/errors';
-import type { ApprovalDecision, ApprovalRequest } from '../steps/step-kind';
-import { callAgentTool, matchesPattern, toolResultText, type AgentTool, type ToolCallOptions } from './agent-tools';
-import type { FinishReason, LlmMessage, LlmOutputSchema, LlmToolCall, Usage } from './contract';
-import {
-  callAgentToolStored,
-  callModelTurn,
-  CONVERSATION_BY_REFERENCE_PATCH,
-  type AppendedMessage,
-} from './conversation';
+import type { ApprovalDecision, ApprovalRequest } from '../approvals/approval-request';
+import { callAgentTool, matchesPattern, type AgentTool, type ToolCallOptions } from './agent-tools';
+import { toolResultText } from '../contracts/tool';
+import type { FinishReason, LlmMessage, LlmOutputSchema, LlmToolCall, Usage, AppendedMessage } from '../contracts/llm';
+import { callAgentToolStored, callModelTurn, CONVERSATION_BY_REFERENCE_PATCH } from './conversation';
 import type { StepLedger } from './ledger';
 import { callModel, type ModelCallOptions } from './model-call';
 

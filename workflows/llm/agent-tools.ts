@@ -4,16 +4,12 @@
  * the model, and called one activity per call.
  */
 import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import { toRetryPolicy, type RetrySpec } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import {
-  DEFAULT_TOOL_HEARTBEAT_TIMEOUT,
-  DEFAULT_TOOL_TIMEOUT,
-  type McpToolActivities,
-  type ToolDescriptor,
-  type ToolOutput,
-} from '../steps/tool';
-import type { LlmToolSpec } from './contract';
+import { toRetryPolicy } from '../spec/common';
+import { type RetrySpec } from '../contracts/spec';
+import { durationToMs, type Duration } from '../contracts/duration';
+import { DEFAULT_TOOL_HEARTBEAT_TIMEOUT, DEFAULT_TOOL_TIMEOUT } from '../steps/tool';
+import { type McpToolActivities, type ToolDescriptor, type ToolOutput } from '../contracts/tool';
+import type { LlmToolSpec } from '../contracts/llm';
 
 /** `server.tool`, or `server.*` for every tool of a server. */
 export const TOOL_PATTERN_RE = /^[A-Za-z0-9_-]{1,64}\.(\*|[^\s.$][^\s$]*)$/;
@@ -40,13 +36,6 @@ export const DEFAULT_AGENT_TOOL_RETRY: RetrySpec = {
   backoffCoefficient: 2,
   maxInterval: '10s',
 };
-
-/** A tool's output as the model reads it: its text (or JSON), cut at `limit` characters with a note. */
-export function toolResultText(out: ToolOutput, limit: number): string {
-  const text =
-    out.text || (out.structured !== undefined ? JSON.stringify(out.structured) : JSON.stringify(out.content));
-  return text.length > limit ? `${text.slice(0, limit)}\n[truncated: ${text.length - limit} more characters]` : text;
-}
 
 export function matchesPattern(address: string, pattern: string): boolean {
   return pattern.endsWith('.*') ? address.startsWith(pattern.slice(0, -1)) : address === pattern;

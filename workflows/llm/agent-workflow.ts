@@ -25,7 +25,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ApprovalDecision, ApprovalRequest } from '../steps/step-kind';
+import type { ApprovalDecision, ApprovalRequest } from '../approvals/approval-request';
 import {
   runAgentTurns,
   type AgentLoopContext,
@@ -34,8 +34,8 @@ import {
   type AgentProgress,
   type AgentResult,
 } from './agent-loop';
-import { addUsage, totalTokens, ZERO_USAGE, type Usage } from './contract';
-import { childUsage, type Budget, type RunUsageDetail, type StepLedger, type UsageTotals } from './ledger';
+import { addUsage, totalTokens, ZERO_USAGE, type Usage, type Budget, type UsageTotals } from '../contracts/llm';
+import { childUsage, type RunUsageDetail, type StepLedger } from './ledger';
 
 export const AGENT_LOOP_WORKFLOW = 'agentLoop';
 /** Turns one execution of the loop runs before it continues as new (sooner when Temporal suggests it). */

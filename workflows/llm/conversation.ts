@@ -7,11 +7,10 @@
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import { toRetryPolicy } from '../spec/common';
-import { durationToMs } from '../spec/duration';
-import type { BlobRef } from '../shared';
-import { DEFAULT_TOOL_HEARTBEAT_TIMEOUT, DEFAULT_TOOL_TIMEOUT, type ToolCallInput } from '../steps/tool';
+import { durationToMs } from '../contracts/duration';
+import { DEFAULT_TOOL_HEARTBEAT_TIMEOUT, DEFAULT_TOOL_TIMEOUT } from '../steps/tool';
 import { DEFAULT_AGENT_TOOL_RETRY, type AgentTool, type ToolCallOptions } from './agent-tools';
-import type { LlmMessage, LlmRequest, LlmResponse, LlmToolSpec } from './contract';
+import type { ConversationActivities, LlmTurnRequest, LlmTurnResponse, StoredToolResult } from '../contracts/llm';
 import type { StepLedger } from './ledger';
 import { chargedModelCall, type ModelCallOptions } from './model-call';
 
@@ -20,45 +19,6 @@ import { chargedModelCall, type ModelCallOptions } from './model-call';
  * Recorded histories without this marker replay the old way.
  */
 export const CONVERSATION_BY_REFERENCE_PATCH = 'agent-conversation-by-reference';
-
-/** A message a turn adds: inline (a prompt, an error), or stored (a tool's result). */
-export type AppendedMessage = LlmMessage | { stored: BlobRef };
-
-export interface LlmTurnRequest extends Omit<LlmRequest, 'messages' | 'tools'> {
-  /** The conversation so far as an earlier turn stored it; none on the first turn. */
-  conversation?: BlobRef;
-  /** Messages to add before the model is asked. */
-  append: AppendedMessage[];
-  /** Declared on the first turn and kept with the conversation; later turns leave it out. */
-  tools?: LlmToolSpec[];
-}
-
-export interface LlmTurnResponse extends LlmResponse {
-  /** The conversation the model was shown (without its reply). */
-  conversation: BlobRef;
-  /** The conversation with the model's reply added; only when the reply calls tools. */
-  withReply?: BlobRef;
-}
-
-export interface AgentToolCallInput extends ToolCallInput {
-  /** The model's id of the call and the tool's name as the model knows it. */
-  toolCallId: string;
-  name: string;
-  /** Longest result passed back to the model; the rest is cut with a note. */
-  maxResultChars: number;
-}
-
-/** A tool's result as the model will read it, kept in the blob store. */
-export interface StoredToolResult {
-  stored: BlobRef;
-  /** Characters of the stored message's content. */
-  chars: number;
-}
-
-export interface ConversationActivities {
-  llmChatTurn(request: LlmTurnRequest): Promise<LlmTurnResponse>;
-  agentCallTool(input: AgentToolCallInput): Promise<StoredToolResult>;
-}
 
 /** One model turn on a stored conversation: budget gates, the activity, the charge (as callModel). */
 export function callModelTurn(

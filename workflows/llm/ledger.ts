@@ -5,40 +5,19 @@
  * — parallel callers share it — instead of spending on.
  */
 import { ApplicationFailure, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { COST_USD_ATTRIBUTE, TOKENS_ATTRIBUTE } from '../shared';
-import { budgetApprovalId } from '../steps/approval';
-import type { ApprovalDecision, ApprovalRequest } from '../steps/step-kind';
-import { addUsage, asUsage, totalTokens, ZERO_USAGE, type Usage } from './contract';
-
-export interface Budget {
-  tokens?: number;
-  usd?: number;
-}
-
-export interface UsageTotals extends Usage {
-  totalTokens: number;
-}
-
-export interface BudgetStatus {
-  /** The run, or the path of the step that carries the budget. */
-  scope: string;
-  /** The limit now in force (raised by each approval). */
-  limit: Budget;
-  spent: UsageTotals;
-  stopped?: { by: string; at: string; comment?: string };
-}
-
-export interface LedgerSummary {
-  total: UsageTotals;
-  budgets: BudgetStatus[];
-}
-
-/** What a run carries across continue-as-new. */
-export interface LedgerState {
-  total: Usage;
-  byStep: Record<string, Usage>;
-  limits: Record<string, Budget>;
-}
+import { COST_USD_ATTRIBUTE, TOKENS_ATTRIBUTE } from '../contracts/run';
+import { budgetApprovalId, type ApprovalDecision, type ApprovalRequest } from '../approvals/approval-request';
+import {
+  addUsage,
+  asUsage,
+  totalTokens,
+  ZERO_USAGE,
+  type Usage,
+  type Budget,
+  type LedgerState,
+  type LedgerSummary,
+  type UsageTotals,
+} from '../contracts/llm';
 
 /** The ledger as one step sees it. */
 export interface StepLedger {

@@ -12,8 +12,9 @@ import {
   TimeoutFailure,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
-import { toRetryPolicy, type RetrySpec } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
+import { toRetryPolicy } from '../spec/common';
+import { type RetrySpec } from '../contracts/spec';
+import { durationToMs, type Duration } from '../contracts/duration';
 import type { StepLedger } from './ledger';
 import {
   asUsage,
@@ -22,7 +23,7 @@ import {
   type LlmRequest,
   type LlmResponse,
   type Usage,
-} from './contract';
+} from '../contracts/llm';
 
 export interface ModelCallOptions {
   /** Longest one call may take, all repairs included (startToCloseTimeout). */

@@ -3,10 +3,9 @@
  * and expressions over the run's inputs resolved against them. Names that depend on earlier
  * steps' outputs are only known at run time and are left out.
  */
-import type { Spec } from '../shared';
+import type { Spec, Step } from '../contracts/spec';
 import { resolveValue, walkPath } from '../spec/expressions';
 import { nestedLists } from '../spec/validate';
-import type { Step } from '../spec/types';
 import { stepKindOf } from '../steps';
 
 export interface ModelUse {

@@ -1,23 +1,10 @@
 /** Fields that every step calling a model shares (llm, agent, research, swarm), and their schema. */
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/workflow';
-import { durationSchema, retrySchema } from '../spec/common';
-import type { Duration } from '../spec/duration';
-import type { RetrySpec } from '../spec/common';
-import type { Budget } from './ledger';
+import { durationSchema } from '../contracts/duration';
+import { retrySchema } from '../spec/common';
+import type { ModelStepFields } from '../contracts/spec';
 import type { ModelCallOptions } from './model-call';
-
-export interface ModelStepFields {
-  /** A model name from the worker's models config. */
-  model: string;
-  maxTokens?: number;
-  temperature?: number;
-  /** Tokens and/or US dollars this step may spend before a human must raise it. */
-  budget?: Budget;
-  timeout?: Duration;
-  heartbeatTimeout?: Duration;
-  retry?: RetrySpec;
-}
 
 export const budgetSchema = z
   .strictObject({

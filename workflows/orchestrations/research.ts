@@ -8,44 +8,16 @@
  */
 import { z } from 'zod';
 import { ApplicationFailure, patched } from '@temporalio/workflow';
-import { durationSchema, retrySchema, stepIdSchema } from '../spec/common';
-import type { Duration } from '../spec/duration';
-import type { RetrySpec } from '../spec/common';
-import type { Budget, UsageTotals } from '../llm/ledger';
+import { durationSchema } from '../contracts/duration';
+import { retrySchema, stepIdSchema } from '../spec/common';
+import type { AgentStep, LlmStep, ResearchStep } from '../contracts/spec';
+import type { UsageTotals } from '../contracts/llm';
 import { budgetSchema, modelStepShape } from '../llm/step-fields';
 import { TOOL_PATTERN_RE } from '../llm/agent-tools';
 import type { AgentResult } from '../llm/agent-loop';
-import type { AgentStep } from '../steps/agent';
-import { asText, type LlmStep } from '../steps/llm';
-import type { BaseStep, StepContext, StepKind } from '../steps/step-kind';
+import { asText } from '../steps/llm';
+import type { StepContext, StepKind } from '../steps/step-kind';
 import { countOf, countSchema as count, runBounded, type Outcome } from './bounded';
-
-type Count = number | string;
-
-export interface ResearchStep extends BaseStep {
-  kind: 'research';
-  question: string;
-  /** N, default 5. A number or one expression. */
-  subQuestions?: Count;
-  /** M, default 2 (never more than there are findings). */
-  synthesisers?: Count;
-  /** Researchers (and synthesisers) running at once, default 10. */
-  maxConcurrentAgents?: Count;
-  /** The model of every role unless `models` names another. */
-  model: string;
-  models?: { planner?: string; researcher?: string; synthesiser?: string; executive?: string };
-  /** MCP tools the researchers may call, and those that need a human first. */
-  tools?: string[];
-  requireApproval?: string[];
-  /** Turns per researcher, default 5. */
-  maxIterations?: number;
-  /** Extra instructions per role, added to its system prompt. */
-  instructions?: { planner?: string; researcher?: string; synthesiser?: string; executive?: string };
-  budget?: Budget;
-  timeout?: Duration;
-  heartbeatTimeout?: Duration;
-  retry?: RetrySpec;
-}
 
 export interface Finding {
   subQuestion: string;

@@ -5,38 +5,16 @@
  */
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/workflow';
-import { durationSchema, retrySchema, stepIdSchema } from '../spec/common';
-import type { Duration } from '../spec/duration';
-import type { RetrySpec } from '../spec/common';
-import type { Budget, UsageTotals } from '../llm/ledger';
+import { durationSchema } from '../contracts/duration';
+import { retrySchema, stepIdSchema } from '../spec/common';
+import type { AgentStep, LlmStep, SwarmStep } from '../contracts/spec';
+import type { UsageTotals } from '../contracts/llm';
 import { budgetSchema, modelStepShape } from '../llm/step-fields';
 import { TOOL_PATTERN_RE } from '../llm/agent-tools';
 import type { AgentResult } from '../llm/agent-loop';
-import type { AgentStep } from '../steps/agent';
-import { asText, type LlmStep } from '../steps/llm';
-import type { BaseStep, StepContext, StepKind } from '../steps/step-kind';
+import { asText } from '../steps/llm';
+import type { StepContext, StepKind } from '../steps/step-kind';
 import { countOf, countSchema as count, runBounded } from './bounded';
-
-export interface SwarmStep extends BaseStep {
-  kind: 'swarm';
-  task: string;
-  /** K, default 3. A number or one expression. */
-  agents?: number | string;
-  maxConcurrentAgents?: number | string;
-  model: string;
-  /** Models the agents use in turn (agent i gets models[i % length]); default: `model` for all. */
-  agentModels?: string[];
-  judgeModel?: string;
-  /** `pick` the best attempt, `merge` them, or let the judge decide (`auto`, default). */
-  mode?: 'pick' | 'merge' | 'auto';
-  tools?: string[];
-  requireApproval?: string[];
-  maxIterations?: number;
-  budget?: Budget;
-  timeout?: Duration;
-  heartbeatTimeout?: Duration;
-  retry?: RetrySpec;
-}
 
 export interface SwarmVerdict {
   decision: 'pick' | 'merge';

@@ -1,22 +1,11 @@
 import { z } from 'zod';
 import type { RetryPolicy } from '@temporalio/common';
-import { durationToMs, isDuration, type Duration } from './duration';
-
-export const durationSchema = z.union([z.string(), z.number().nonnegative()]).refine(isDuration, {
-  message: 'invalid duration (use e.g. 500ms, 30s, 5m, 24h, 2d, or milliseconds; at most 36500d)',
-});
+import { durationToMs, durationSchema } from '../contracts/duration';
+import type { RetrySpec } from '../contracts/spec';
 
 export const stepIdSchema = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'step id must start with a letter and use letters, digits, _ or - (max 64)');
-
-export interface RetrySpec {
-  maxAttempts?: number;
-  initialInterval?: Duration;
-  backoffCoefficient?: number;
-  maxInterval?: Duration;
-  nonRetryableErrorTypes?: string[];
-}
 
 export const retrySchema: z.ZodType<RetrySpec> = z.strictObject({
   maxAttempts: z.number().int().min(1).optional(),

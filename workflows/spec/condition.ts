@@ -1,21 +1,5 @@
 import { z } from 'zod';
-
-/**
- * Branch conditions are JSON, not a string language: nothing to parse, easy to validate,
- * and every operand may be a `${...}` expression.
- */
-export type Condition =
-  | { eq: [unknown, unknown] }
-  | { ne: [unknown, unknown] }
-  | { gt: [unknown, unknown] }
-  | { gte: [unknown, unknown] }
-  | { lt: [unknown, unknown] }
-  | { lte: [unknown, unknown] }
-  | { in: [unknown, unknown] }
-  | { truthy: unknown }
-  | { and: Condition[] }
-  | { or: Condition[] }
-  | { not: Condition };
+import { type Condition } from '../contracts/spec';
 
 const pair = z.tuple([z.unknown(), z.unknown()]);
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { STEP_KINDS } from '../steps';
-import type { InputDecl, Spec } from '../shared';
-import type { Step } from './types';
+import type { InputDecl, Spec, Step } from '../contracts/spec';
+import { formatPath } from '../../config/config-errors';
 
 export const stepSchema: z.ZodType<Step> = z.lazy(() => {
   const kinds = Object.values(STEP_KINDS).map((k) => k.schema(stepSchema));
@@ -70,16 +70,6 @@ export const specSchema: z.ZodType<Spec> = z.strictObject({
 export interface FieldIssue {
   path: string;
   message: string;
-}
-
-/** `steps[2].branches[0][1].duration` from zod's path array. */
-export function formatPath(path: ReadonlyArray<PropertyKey>, base = ''): string {
-  let out = base;
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out ? `.${String(seg)}` : String(seg);
-  }
-  return out || '(root)';
 }
 
 export function zodIssues(error: z.ZodError, base = ''): FieldIssue[] {

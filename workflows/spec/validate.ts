@@ -4,10 +4,10 @@
  * and by the interpreter again before it runs anything.
  */
 import { STEP_KINDS, stepKindOf } from '../steps';
-import type { InputDecl, Spec } from '../shared';
+import type { InputDecl, Spec, Step } from '../contracts/spec';
 import { findReferences, type Reference } from './expressions';
-import { formatPath, SPEC_LIMIT_CEILINGS, specSchema, zodIssues, type FieldIssue, type SpecLimits } from './schema';
-import type { Step } from './types';
+import { formatPath } from '../../config/config-errors';
+import { SPEC_LIMIT_CEILINGS, specSchema, zodIssues, type FieldIssue, type SpecLimits } from './schema';
 
 export type SpecValidation = { ok: true; spec: Spec } | { ok: false; issues: FieldIssue[] };
 

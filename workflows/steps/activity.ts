@@ -1,41 +1,10 @@
 import { z } from 'zod';
 import { ActivityCancellationType, patched, proxyActivities } from '@temporalio/workflow';
-import { durationSchema, retrySchema, stepIdSchema, toRetryPolicy, type RetrySpec } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import type { BaseStep, StepKind } from './step-kind';
-
-/**
- * Calls a named activity from the worker's spec registry: the built-in `http`, or ones a
- * deployment adds (ORCHESTRATOR_ACTIVITY_MODULES). Only those are reachable: the worker registers
- * them as `spec.<name>`, and the step schedules that name.
- */
-export interface ActivityStep extends BaseStep {
-  kind: 'activity';
-  activity: string;
-  args?: unknown;
-  startToCloseTimeout?: Duration;
-  scheduleToCloseTimeout?: Duration;
-  heartbeatTimeout?: Duration;
-  retry?: RetrySpec;
-}
-
-/** The worker registers spec activities under this prefix; no internal activity carries it. */
-export const SPEC_ACTIVITY_PREFIX = 'spec.';
-/** Spec activities every orchestrator worker has. */
-export const BUILT_IN_SPEC_ACTIVITIES = ['http'] as const;
-export type BuiltInSpecActivity = (typeof BUILT_IN_SPEC_ACTIVITIES)[number];
-/** What the workflows call themselves (checked against the worker's registry by the compiler). */
-export const INTERNAL_ACTIVITY_NAMES = [
-  'llmChat',
-  'llmChatTurn',
-  'agentCallTool',
-  'mcpListTools',
-  'mcpCallTool',
-  'mcpInventory',
-] as const;
-export type InternalActivityName = (typeof INTERNAL_ACTIVITY_NAMES)[number];
-/** The failure type of a step naming an activity the worker does not offer to specs. */
-export const UNKNOWN_ACTIVITY = 'UnknownActivity';
+import { durationSchema, durationToMs, type Duration } from '../contracts/duration';
+import { retrySchema, stepIdSchema, toRetryPolicy } from '../spec/common';
+import type { ActivityStep } from '../contracts/spec';
+import type { StepKind } from './step-kind';
+import { BUILT_IN_SPEC_ACTIVITIES, INTERNAL_ACTIVITY_NAMES, SPEC_ACTIVITY_PREFIX } from '../contracts/spec-activities';
 
 /** Attempts of an activity step whose `retry` does not say (Temporal's own default is unlimited). */
 export const DEFAULT_ACTIVITY_MAX_ATTEMPTS = 3;

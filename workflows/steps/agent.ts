@@ -1,41 +1,14 @@
 import { z } from 'zod';
 import { patched } from '@temporalio/workflow';
-import { durationSchema, retrySchema, stepIdSchema, type RetrySpec } from '../spec/common';
-import type { Duration } from '../spec/duration';
+import { durationSchema } from '../contracts/duration';
+import { retrySchema, stepIdSchema } from '../spec/common';
+import type { AgentStep } from '../contracts/spec';
 import { resolveAgentTools, TOOL_PATTERN_RE } from '../llm/agent-tools';
 import { runAgentLoop, type AgentLoopOptions, type AgentResult } from '../llm/agent-loop';
 import { runAgentInChild } from '../llm/agent-workflow';
-import { callOptionsOf, modelOf, modelStepShape, outputSchemaSchema, type ModelStepFields } from '../llm/step-fields';
+import { callOptionsOf, modelOf, modelStepShape, outputSchemaSchema } from '../llm/step-fields';
 import { asText } from './llm';
-import type { BaseStep, StepContext, StepKind } from './step-kind';
-
-/**
- * A model that may call MCP tools: model → tool calls (in parallel, one activity each) → results
- * → model, up to `maxIterations` turns. The output is `{ answer, iterations, toolCalls }`; each
- * turn shows in the step's `progress`. An agent that may take more turns than the run's
- * `maxInlineAgentTurns` runs its loop in a child workflow that continues as new (its progress
- * then shows the turn of its latest request and, at the end, the last turns).
- */
-export interface AgentStep extends BaseStep, ModelStepFields {
-  kind: 'agent';
-  system?: string;
-  prompt: string;
-  /** MCP tools the model may call: `server.tool` or `server.*`. */
-  tools?: string[];
-  /** Tools (same patterns) whose every call waits for a human approval first. */
-  requireApproval?: string[];
-  approvers?: string[];
-  /** Turns in which the model may call tools. Default 10. */
-  maxIterations?: number;
-  onMaxIterations?: 'fail' | 'finalAnswer';
-  /** JSON Schema of the final answer. */
-  schema?: Record<string, unknown>;
-  maxRepairs?: number;
-  /** Longest tool result passed back to the model, in characters. Default 20,000. */
-  maxToolResultChars?: number;
-  toolTimeout?: Duration;
-  toolRetry?: RetrySpec;
-}
+import type { StepContext, StepKind } from './step-kind';
 
 export const DEFAULT_MAX_ITERATIONS = 10;
 /** A long loop continues as new in its own workflow, so the limit is about cost, not history. */

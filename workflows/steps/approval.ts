@@ -1,24 +1,10 @@
 import { z } from 'zod';
-import { ApplicationFailure, patched } from '@temporalio/workflow';
-import { durationSchema, stepIdSchema } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import type { ApprovalResult } from '../shared';
-import type { BaseStep, StepKind } from './step-kind';
-
-/**
- * Approvals the system asks for itself (a budget reached) have ids no step path can produce: step
- * ids are letters, digits, `_` and `-`, and paths join them with `.` and `[n]`, never `~`. `~` needs
- * no escaping in a URL path segment (POST /workflows/:id/approvals/:stepId).
- */
-export const INTERNAL_APPROVAL_MARK = '~';
-/** Runs that asked for a budget approval before this change used `budget` and `<path>.budget`. */
-export const INTERNAL_APPROVAL_IDS_PATCH = 'internal-approval-ids';
-
-/** The approval id of the budget of `scopePath` (`''`: the run's): `~budget`, `each[2].review~budget`. */
-export function budgetApprovalId(scopePath: string): string {
-  if (!patched(INTERNAL_APPROVAL_IDS_PATCH)) return scopePath ? `${scopePath}.budget` : 'budget';
-  return `${scopePath}${INTERNAL_APPROVAL_MARK}budget`;
-}
+import { ApplicationFailure } from '@temporalio/workflow';
+import { durationSchema, durationToMs } from '../contracts/duration';
+import { stepIdSchema } from '../spec/common';
+import type { ApprovalResult } from '../contracts/run';
+import type { ApprovalStep } from '../contracts/spec';
+import type { StepKind } from './step-kind';
 
 /** The update validator's answer to a decision on an approval that already has one. */
 export function alreadyDecided(earlier: ApprovalResult): ApplicationFailure {
@@ -44,22 +30,8 @@ export function refusal(
   return ApplicationFailure.create({ type, message, nonRetryable: true, ...(details && { details }) });
 }
 
-/** Approver entries: a user id or group, `user:<id>` or `group:<name>` (workflows/identity.ts). */
+/** Approver entries: a user id or group, `user:<id>` or `group:<name>` (workflows/contracts/identity.ts). */
 const approversSchema = z.array(z.string().min(1).max(200)).max(100);
-
-/** Waits for a human to approve or reject; an optional timeout applies a default decision. */
-export interface ApprovalStep extends BaseStep {
-  kind: 'approval';
-  prompt?: string;
-  approvers?: string[];
-  timeout?: Duration;
-  /** Decision applied when the timeout passes with no answer. Default: reject. */
-  onTimeout?: 'approve' | 'reject';
-  /** What a rejection does: fail the run (default) or continue with `approved: false`. */
-  onReject?: 'fail' | 'continue';
-  /** When `timeout` passes undecided: these approvers join, a notification goes out, and `timeout` here starts. */
-  escalate?: { approvers: string[]; timeout: Duration };
-}
 
 const ESCALATE_DESCRIPTION =
   'When `timeout` passes with no decision, the approval escalates instead of taking `onTimeout` at once: ' +

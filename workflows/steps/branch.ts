@@ -1,15 +1,8 @@
 import { z } from 'zod';
-import { conditionSchema, type Condition } from '../spec/condition';
+import { conditionSchema } from '../spec/condition';
+import type { BranchStep } from '../contracts/spec';
 import { stepIdSchema } from '../spec/common';
-import type { Step } from '../spec/types';
-import type { BaseStep, StepKind } from './step-kind';
-
-/** Runs the steps of the first case whose condition holds, else `otherwise` (if any). */
-export interface BranchStep extends BaseStep {
-  kind: 'branch';
-  cases: Array<{ when: Condition; steps: Step[] }>;
-  otherwise?: Step[];
-}
+import type { StepKind } from './step-kind';
 
 export const branchKind: StepKind<BranchStep> = {
   kind: 'branch',

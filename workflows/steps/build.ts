@@ -1,57 +1,12 @@
 import { z } from 'zod';
 import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import { durationSchema, retrySchema, stepIdSchema, toRetryPolicy, type RetrySpec } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import type { BaseStep, StepKind } from './step-kind';
+import { durationSchema, durationToMs } from '../contracts/duration';
+import { retrySchema, stepIdSchema, toRetryPolicy } from '../spec/common';
+import type { RetrySpec, BuildStep } from '../contracts/spec';
+import type { StepKind } from './step-kind';
+import { BUILD_TARGET_RE, BUILD_TASK_QUEUE, type BuildActivities } from '../contracts/build';
 
-/**
- * Runs a workspace's configured build command (e.g. `pio run -e <target>`) on the `build` task
- * queue, whose worker caps concurrent builds. The command line is server-side config; the spec
- * names the workspace and a target, which must be a plain name.
- */
-export interface BuildStep extends BaseStep {
-  kind: 'build';
-  /** A workspace declared in the build worker's config. */
-  workspace: string;
-  /** Substituted for `{target}` in the configured command and artifact path. */
-  target?: string;
-  timeout?: Duration;
-  heartbeatTimeout?: Duration;
-  retry?: RetrySpec;
-}
-
-export const BUILD_TASK_QUEUE = 'build';
-export const BUILD_TARGET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-export interface BuildInput {
-  workspace: string;
-  target?: string;
-  origin: { workflowId?: string; stepPath: string };
-}
-
-export interface BuildResult {
-  workspace: string;
-  target?: string;
-  /** Absolute path of the built artifact on the build host. */
-  artifact: string;
-  bytes: number;
-  sha256: string;
-  exitCode: number;
-  durationMs: number;
-  /** Last lines of the build's output. */
-  logTail: string;
-}
-
-/** Heartbeat details while a build runs: its output so far. */
-export interface BuildProgress {
-  bytes: number;
-  tail: string[];
-}
-
-export interface BuildActivities {
-  runBuild(input: BuildInput): Promise<BuildResult>;
-}
 
 const DEFAULT_BUILD_TIMEOUT = '30m';
 const DEFAULT_BUILD_HEARTBEAT = '30s';

@@ -2,15 +2,9 @@ import { z } from 'zod';
 import { ApplicationFailure, ChildWorkflowFailure, executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import { stepIdSchema } from '../spec/common';
 import { childUsage } from '../llm/ledger';
-import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput, type RunResult } from '../shared';
-import type { BaseStep, StepContext, StepKind } from './step-kind';
-
-/** Runs another registered spec as a child workflow; its output is the child run's output. */
-export interface ChildStep extends BaseStep {
-  kind: 'child';
-  spec: string;
-  inputs?: Record<string, unknown>;
-}
+import { RUN_SPEC_WORKFLOW, SPEC_NAME_ATTRIBUTE, type RunInput, type RunResult } from '../contracts/run';
+import type { ChildStep } from '../contracts/spec';
+import type { StepContext, StepKind } from './step-kind';
 
 /**
  * Runs before it: a child got a fresh copy of the parent's run budget and its spend was never

@@ -15,10 +15,17 @@ import {
   TimeoutFailure,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import { durationSchema, toRetryPolicy, type RetrySpec } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
+import { durationSchema, durationToMs } from '../contracts/duration';
+import { toRetryPolicy } from '../spec/common';
+import type { RetrySpec, EscalationSpec } from '../contracts/spec';
 import { errorMessage } from './errors';
-import { DEVICE_ID_RE, DeviceFailure, type DeviceActivities, type DeviceSettings } from './device-contract';
+import {
+  DEVICE_ID_RE,
+  DeviceFailure,
+  type DeviceActivities,
+  type DeviceSettings,
+  type ActionOutcome,
+} from '../contracts/device';
 import {
   acquireDevice,
   actionOutcome,
@@ -27,17 +34,7 @@ import {
   reportOutcome,
   type DeviceSession,
 } from './device-hold';
-import type { ActionOutcome } from './device-contract';
 import { StepSkipped, type StepContext } from './step-kind';
-
-/** What a human is asked when the board stayed offline. */
-export interface EscalationSpec {
-  /** How long to wait for a decision (default 24h). */
-  timeout?: Duration;
-  /** Applied when nobody answers in time (default: skip). */
-  onTimeout?: 'skip' | 'abort';
-  approvers?: string[];
-}
 
 export const escalationSchema: z.ZodType<EscalationSpec> = z.strictObject({
   timeout: durationSchema.optional(),

@@ -1,24 +1,10 @@
 import { z } from 'zod';
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { durationSchema, retrySchema, stepIdSchema, type RetrySpec } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import { deviceActivities, escalationSchema, runDeviceAction, type EscalationSpec } from './device-action';
-import type { BaseStep, StepKind } from './step-kind';
-
-/**
- * Writes one line to the board's serial console and waits for a line matching `expect` (a
- * regular expression; named groups become `output.groups`): a pattern test, a metrics read.
- */
-export interface DeviceCommandStep extends BaseStep {
-  kind: 'device_command';
-  device?: string;
-  send: string;
-  expect: string;
-  /** How long to wait for the expected line (default: the device's command timeout). */
-  timeout?: Duration;
-  retry?: RetrySpec;
-  onUnreachable?: EscalationSpec;
-}
+import { durationSchema, durationToMs } from '../contracts/duration';
+import { retrySchema, stepIdSchema } from '../spec/common';
+import type { DeviceCommandStep } from '../contracts/spec';
+import { deviceActivities, escalationSchema, runDeviceAction } from './device-action';
+import type { StepKind } from './step-kind';
 
 const regexSchema = z.string().refine(
   (source) => {

@@ -42,7 +42,7 @@ import {
   type DeviceSettings,
   type DeviceWaitView,
   type Grant,
-} from './device-contract';
+} from '../contracts/device';
 
 export interface DeviceHold {
   readonly deviceId: string;

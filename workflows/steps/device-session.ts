@@ -1,30 +1,12 @@
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/workflow';
-import { durationSchema, stepIdSchema } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import type { Step } from '../spec/types';
+import { durationSchema, durationToMs } from '../contracts/duration';
+import { stepIdSchema } from '../spec/common';
+import type { DeviceSessionStep } from '../contracts/spec';
 import { resolveDeviceId } from './device-action';
-import { DeviceFailure } from './device-contract';
+import { DeviceFailure } from '../contracts/device';
 import { closeSession, DeviceSession, nestedStepIds, openSession } from './device-hold';
-import type { BaseStep, StepKind } from './step-kind';
-
-/**
- * Holds one device for all its inner steps (upload, then pattern tests, then metrics), so no
- * other run touches the board in between. Runs queue for the device first come, first served
- * (the `deviceQueue` query shows the position). The hold is a lease the run renews while it
- * lives; every device action carries the hold's fencing token, which the device worker checks.
- *
- * A session does not hold the board while a human decides: approval steps are not allowed
- * inside, and when an inner device step escalates (board offline) the session lets go of the
- * device until the decision, then queues for it again.
- */
-export interface DeviceSessionStep extends BaseStep {
-  kind: 'device_session';
-  device: string;
-  /** Lease of the hold (default: the device's configured lease, 5 min). */
-  lease?: Duration;
-  steps: Step[];
-}
+import type { StepKind } from './step-kind';
 
 function approvalsWithin(steps: unknown, path: Array<string | number> = []): Array<Array<string | number>> {
   if (Array.isArray(steps)) return steps.flatMap((s, i) => approvalsWithin(s, [...path, i]));

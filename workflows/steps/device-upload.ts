@@ -1,25 +1,10 @@
 import { z } from 'zod';
 import { workflowInfo } from '@temporalio/workflow';
-import { durationSchema, retrySchema, stepIdSchema, type RetrySpec } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import { deviceActivities, escalationSchema, runDeviceAction, type EscalationSpec } from './device-action';
-import type { BaseStep, StepKind } from './step-kind';
-
-/**
- * Uploads a firmware image (usually `${steps.build.output.artifact}`) to a board through its
- * device worker, which verifies it (MD5, boot line). How to upload is the device's server-side
- * config; the spec only names the device and the artifact.
- */
-export interface DeviceUploadStep extends BaseStep {
-  kind: 'device_upload';
-  /** Device id; optional inside a device_session (the session's device). */
-  device?: string;
-  artifact: string;
-  /** Per-attempt limit; default: the device's upload timeout (300 s unless configured). */
-  timeout?: Duration;
-  retry?: RetrySpec;
-  onUnreachable?: EscalationSpec;
-}
+import { durationSchema, durationToMs } from '../contracts/duration';
+import { retrySchema, stepIdSchema } from '../spec/common';
+import type { DeviceUploadStep } from '../contracts/spec';
+import { deviceActivities, escalationSchema, runDeviceAction } from './device-action';
+import type { StepKind } from './step-kind';
 
 export const deviceUploadKind: StepKind<DeviceUploadStep> = {
   kind: 'device_upload',

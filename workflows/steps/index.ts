@@ -1,4 +1,4 @@
-import type { Step } from '../spec/types';
+import type { Step } from '../contracts/spec';
 import { activityKind } from './activity';
 import { agentKind } from './agent';
 import { approvalKind } from './approval';

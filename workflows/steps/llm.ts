@@ -1,19 +1,10 @@
 import { z } from 'zod';
 import { stepIdSchema } from '../spec/common';
 import { callModel } from '../llm/model-call';
-import { callOptionsOf, modelOf, modelStepShape, outputSchemaSchema, type ModelStepFields } from '../llm/step-fields';
-import type { LlmMessage } from '../llm/contract';
-import type { BaseStep, StepKind } from './step-kind';
-
-/** One model call. The output is the reply's text, or the parsed object when `schema` is given. */
-export interface LlmStep extends BaseStep, ModelStepFields {
-  kind: 'llm';
-  system?: string;
-  prompt: string;
-  /** JSON Schema of a structured reply; an invalid reply is sent back for repair up to `maxRepairs` times (default 2). */
-  schema?: Record<string, unknown>;
-  maxRepairs?: number;
-}
+import { callOptionsOf, modelOf, modelStepShape, outputSchemaSchema } from '../llm/step-fields';
+import type { LlmStep } from '../contracts/spec';
+import type { LlmMessage } from '../contracts/llm';
+import type { StepKind } from './step-kind';
 
 /** Expressions may resolve to any JSON value; a model reads text. */
 export function asText(value: unknown): string {

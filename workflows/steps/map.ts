@@ -1,21 +1,8 @@
 import { z } from 'zod';
 import { ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
 import { stepIdSchema } from '../spec/common';
-import type { Step } from '../spec/types';
-import type { BaseStep, StepKind } from './step-kind';
-
-/**
- * Runs `steps` once per item of a list, at most `maxConcurrency` items at a time. Inside, `item`
- * and `index` name the current element. The output is the list of each item's last step output,
- * in item order. The first failing item cancels the others and fails the step. A list longer than
- * the run's `maxInlineMapItems` runs in child workflows of that many items each (fan-out.ts).
- */
-export interface MapStep extends BaseStep {
-  kind: 'map';
-  items: unknown;
-  maxConcurrency?: number;
-  steps: Step[];
-}
+import type { MapStep } from '../contracts/spec';
+import type { StepKind } from './step-kind';
 
 export const DEFAULT_MAP_CONCURRENCY = 4;
 /** Runs before it ran every item in the run's own history, however many. */

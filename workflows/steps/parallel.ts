@@ -1,20 +1,9 @@
 import { z } from 'zod';
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { stepIdSchema } from '../spec/common';
-import type { Step } from '../spec/types';
-import type { BaseStep, StepKind } from './step-kind';
+import type { ParallelStep } from '../contracts/spec';
+import type { StepKind } from './step-kind';
 import { errorMessage } from './errors';
-
-/**
- * Branches run concurrently. `failFast` (default): the first failure cancels the other branches
- * and fails the step. `collectAll`: every branch runs to its end; the step succeeds and its output
- * lists each branch's status, output or error.
- */
-export interface ParallelStep extends BaseStep {
-  kind: 'parallel';
-  branches: Step[][];
-  mode?: 'failFast' | 'collectAll';
-}
 
 type BranchResult = { status: 'completed'; output: unknown } | { status: 'failed'; error: string };
 

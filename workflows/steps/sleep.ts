@@ -1,14 +1,9 @@
 import { z } from 'zod';
 import { sleep } from '@temporalio/workflow';
-import { durationSchema, stepIdSchema } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import type { BaseStep, StepKind } from './step-kind';
-
-/** A durable timer: survives worker and server restarts, costs nothing while it waits. */
-export interface SleepStep extends BaseStep {
-  kind: 'sleep';
-  duration: Duration;
-}
+import { durationSchema, durationToMs } from '../contracts/duration';
+import { stepIdSchema } from '../spec/common';
+import type { SleepStep } from '../contracts/spec';
+import type { StepKind } from './step-kind';
 
 export const sleepKind: StepKind<SleepStep> = {
   kind: 'sleep',

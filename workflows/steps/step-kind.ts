@@ -1,18 +1,8 @@
 import type { z } from 'zod';
-import type { Condition } from '../spec/condition';
-import type { Step } from '../spec/types';
-import type { FragmentInput, FragmentOutcome, RunOptions, Spec } from '../shared';
+import type { Condition, Step, Spec, BaseStep } from '../contracts/spec';
+import type { FragmentInput, FragmentOutcome, RunOptions } from '../contracts/run';
 import type { StepLedger } from '../llm/ledger';
-import type { DecisionChannel } from '../identity';
-
-/** Fields every step has, whatever its kind. */
-export interface BaseStep {
-  /** Unique within the spec; becomes the activity summary in the Web UI. */
-  id: string;
-  kind: string;
-  /** Optional human label shown in progress. */
-  name?: string;
-}
+import type { ApprovalDecision, ApprovalRequest } from '../approvals/approval-request';
 
 /** Step lists nested inside a step, and how their ids are seen by later steps. */
 export interface NestedSteps {
@@ -61,31 +51,6 @@ export interface StepContext {
   readonly ledger: StepLedger;
   /** Shows live detail of this step in the progress query (e.g. an agent's turns). */
   report(progress: unknown): void;
-}
-
-export interface ApprovalRequest {
-  prompt?: string;
-  approvers?: string[];
-  timeoutMs?: number;
-  onTimeout: 'approve' | 'reject';
-  /** Named options beyond approve/reject (e.g. retry, skip, abort); a decision may carry one. */
-  choices?: string[];
-  /** When `timeoutMs` passes undecided: these approvers join, a notification goes out, and a new timeout starts. */
-  escalate?: { approvers: string[]; timeoutMs: number };
-}
-
-export interface ApprovalDecision {
-  decision: 'approve' | 'reject';
-  by: string;
-  groups?: string[];
-  channel?: DecisionChannel;
-  comment?: string;
-  /** ISO time of the decision. */
-  at: string;
-  /** true when no human answered before the timeout and the default applied. */
-  timedOut: boolean;
-  /** One of the request's `choices`, when the human picked one. */
-  choice?: string;
 }
 
 /**

@@ -1,82 +1,11 @@
 import { z } from 'zod';
 import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
-import { durationSchema, retrySchema, stepIdSchema, toRetryPolicy, type RetrySpec } from '../spec/common';
-import { durationToMs, type Duration } from '../spec/duration';
-import type { BaseStep, StepKind } from './step-kind';
-
-/** Calls one MCP tool, addressed `server.tool`; `args` may hold expressions. */
-export interface ToolStep extends BaseStep {
-  kind: 'tool';
-  tool: string;
-  args?: Record<string, unknown>;
-  startToCloseTimeout?: Duration;
-  heartbeatTimeout?: Duration;
-  retry?: RetrySpec;
-}
-
-// ---- The contract with the MCP activities (workflows may not import from activities/). ----
-
-export interface ToolDescriptor {
-  name: string;
-  description?: string;
-  inputSchema: { type: 'object'; properties?: Record<string, unknown>; required?: string[]; [k: string]: unknown };
-}
-
-/** A server's tool list as one run saw it; recorded in the run's history as an activity result. */
-export interface ToolCatalogue {
-  server: string;
-  tools: ToolDescriptor[];
-  /** When the worker's pool fetched the list from the server (ISO time). */
-  fetchedAt: string;
-}
-
-export interface ToolCallInput {
-  server: string;
-  tool: string;
-  arguments: Record<string, unknown>;
-}
-
-/** Binary content stays out of history: the output carries a reference to a stored copy. */
-export interface BlobReference {
-  mimeType: string;
-  bytes: number;
-  sha256: string;
-  /** Where the worker stored it (file:// URI), or `sha256:<hex>` when it keeps no copy. */
-  ref: string;
-}
-
-export type ToolContent =
-  | { type: 'text'; text: string }
-  | ({ type: 'image' | 'audio' } & BlobReference)
-  | { type: 'resource'; uri: string; mimeType?: string; text: string }
-  | ({ type: 'resource'; uri: string } & BlobReference)
-  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string };
-
-export interface ToolOutput {
-  /** Every text block, joined by newlines. */
-  text: string;
-  /** The tool's `structuredContent`, when it returns one. */
-  structured?: unknown;
-  content: ToolContent[];
-}
-
-export type McpFailureType =
-  | 'McpToolError'
-  | 'McpUnknownTool'
-  | 'McpUnknownServer'
-  | 'McpInvalidArguments'
-  | 'McpTransportError'
-  | 'McpAuthError'
-  | 'McpConnectBackoff'
-  | 'McpProtocolError'
-  | 'McpServerError';
-
-export interface McpToolActivities {
-  /** `fresh`: ask the server now rather than trust the worker's cached list. */
-  mcpListTools(input: { server: string; fresh?: boolean }): Promise<ToolCatalogue>;
-  mcpCallTool(input: ToolCallInput): Promise<ToolOutput>;
-}
+import { durationSchema, durationToMs } from '../contracts/duration';
+import { retrySchema, stepIdSchema, toRetryPolicy } from '../spec/common';
+import type { RetrySpec, ToolStep } from '../contracts/spec';
+import type { StepKind } from './step-kind';
+import type { McpFailureType, McpToolActivities, ToolCatalogue, ToolDescriptor } from '../contracts/tool';
 
 // ---- The step kind. ----
 

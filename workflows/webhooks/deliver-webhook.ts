@@ -25,7 +25,7 @@ import {
   type DeliveryFailureDetails,
   type DeliveryRecord,
   type WebhookDeliveryActivities,
-} from './delivery';
+} from '../contracts/webhooks';
 
 /** One attempt's limit; the activity's own request timeout is shorter (activities/webhooks). */
 const ATTEMPT_TIMEOUT_MS = 60_000;

@@ -13,10 +13,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { WebhookEvent, WebhookTarget } from '../run-events';
-import { WEBHOOK_ATTRIBUTE } from '../shared';
+import type { WebhookEvent, WebhookTarget } from '../contracts/run-events';
+import { WEBHOOK_ATTRIBUTE } from '../contracts/run';
 import type { deliverWebhook } from './deliver-webhook';
-import { DELIVER_WEBHOOK_WORKFLOW, type DeliverWebhookInput } from './delivery';
+import { DELIVER_WEBHOOK_WORKFLOW, type DeliverWebhookInput } from '../contracts/webhooks';
 
 /** Events this run has notified so far (module state is per workflow execution; replay rebuilds it). */
 let notified = 0;

@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { DeviceFailure, type UploadProgress } from '../../../workflows/steps/device-contract';
+import { DeviceFailure, type UploadProgress } from '../../../workflows/contracts/device';
 import { waitForBootLine } from '../boot-verify';
 import type { EspSerialUploaderConfig } from '../config';
 import { EspRomClient, RomCommandError } from '../esp-rom-client';

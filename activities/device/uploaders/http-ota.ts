@@ -1,6 +1,6 @@
 /** Uploads by POSTing (or PUTting) the raw image to the device's OTA endpoint, streaming it for progress. */
 import { ApplicationFailure } from '@temporalio/common';
-import { DeviceFailure } from '../../../workflows/steps/device-contract';
+import { DeviceFailure } from '../../../workflows/contracts/device';
 import { verifyOverConsole } from '../boot-verify';
 import type { HttpOtaUploaderConfig } from '../config';
 import { offline, uploadFailed } from '../errors';

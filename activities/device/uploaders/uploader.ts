@@ -1,4 +1,4 @@
-import type { UploadProgress } from '../../../workflows/steps/device-contract';
+import type { UploadProgress } from '../../../workflows/contracts/device';
 import type { DeviceConfig } from '../config';
 
 export interface UploadJob {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expandVariables } from '../../mcp/config/variables';
 import type { ConfigProblem } from '../../mcp/config/keys';
-import { ConfigError, parseConfig } from '../../../workers/config-errors';
+import { ConfigError, parseConfig } from '../../../config/config-errors';
 import { modelsFileSchema, type ModelsFile } from './schema';
 import { EMPTY_LLM_CONFIG, type LlmConfig, type LlmModelConfig, type LlmProviderConfig } from './types';
 

@@ -7,7 +7,7 @@ import type {
   Tool,
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { FinishReason, LlmMessage, LlmOutputSchema } from '../../../workflows/llm/contract';
+import type { FinishReason, LlmMessage, LlmOutputSchema } from '../../../workflows/contracts/llm';
 import { ProviderError, type ChatProvider, type ProviderCall, type ProviderReply } from './provider';
 import { clientCache, problemOf } from './sdk';
 

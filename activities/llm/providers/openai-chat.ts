@@ -5,7 +5,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import type { FinishReason, LlmMessage } from '../../../workflows/llm/contract';
+import type { FinishReason, LlmMessage } from '../../../workflows/contracts/llm';
 import {
   parseToolArguments,
   ProviderError,

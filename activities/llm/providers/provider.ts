@@ -1,4 +1,4 @@
-import type { LlmRequest, LlmToolCall, FinishReason } from '../../../workflows/llm/contract';
+import type { LlmRequest, LlmToolCall, FinishReason } from '../../../workflows/contracts/llm';
 import type { LlmModelConfig, LlmProviderConfig } from '../config/types';
 
 export interface ProviderCall {

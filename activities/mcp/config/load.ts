@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../../workers/config-errors';
+import { ConfigError } from '../../../config/config-errors';
 import { formatKey, type ConfigProblem } from './keys';
 import { checkFile, type ServerEntry } from './schema';
 import type { McpConfig, McpServerConfig } from './types';

@@ -1,5 +1,4 @@
-import type { ConfigProblem } from './keys';
-import { formatKey } from './keys';
+import { type ConfigProblem, formatKey } from './keys';
 
 const VARIABLE_RE = /\$\{([^}]*)\}/g;
 const NAME_RE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;

@@ -1,5 +1,5 @@
 /** The inbox page at /approvals: sign-in form, the list with a decision form per approval, sign out. */
-import type { Identity } from '../../../workflows/identity';
+import type { Identity } from '../../../workflows/contracts/identity';
 import type { PendingApprovalItem } from '../approval-views';
 import { html, page, type SafeHtml } from './html';
 import type { Flash } from './session';

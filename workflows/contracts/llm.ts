@@ -1,7 +1,10 @@
 /**
  * The contract between workflows and the LLM activity. Provider-neutral: the activity maps it to
- * the OpenAI chat-completions or Anthropic messages wire format. Workflows import only this file.
+ * the OpenAI chat-completions or Anthropic messages wire format; the agent loop's stored
+ * conversation turns; the run's token and cost ledger as runs report it.
  */
+import type { BlobRef } from './blobs';
+import type { ToolCallInput } from './tool';
 
 /** A tool the model may call; `parameters` is a JSON Schema of its arguments. */
 export interface LlmToolSpec {
@@ -133,4 +136,77 @@ export function asUsage(value: unknown): Usage | undefined {
   if (!fields.every((f) => typeof u[f] === 'number' && Number.isFinite(u[f]) && (u[f] as number) >= 0))
     return undefined;
   return { inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: u.costUsd, calls: u.calls } as Usage;
+}
+
+// ---- The ledger as runs report and carry it. ----
+
+export interface Budget {
+  tokens?: number;
+  usd?: number;
+}
+
+export interface UsageTotals extends Usage {
+  totalTokens: number;
+}
+
+export interface BudgetStatus {
+  /** The run, or the path of the step that carries the budget. */
+  scope: string;
+  /** The limit now in force (raised by each approval). */
+  limit: Budget;
+  spent: UsageTotals;
+  stopped?: { by: string; at: string; comment?: string };
+}
+
+export interface LedgerSummary {
+  total: UsageTotals;
+  budgets: BudgetStatus[];
+}
+
+/** What a run carries across continue-as-new. */
+export interface LedgerState {
+  total: Usage;
+  byStep: Record<string, Usage>;
+  limits: Record<string, Budget>;
+}
+
+// ---- An agent's conversation kept in the blob store (workflows/llm/conversation.ts). ----
+
+/** A message a turn adds: inline (a prompt, an error), or stored (a tool's result). */
+export type AppendedMessage = LlmMessage | { stored: BlobRef };
+
+export interface LlmTurnRequest extends Omit<LlmRequest, 'messages' | 'tools'> {
+  /** The conversation so far as an earlier turn stored it; none on the first turn. */
+  conversation?: BlobRef;
+  /** Messages to add before the model is asked. */
+  append: AppendedMessage[];
+  /** Declared on the first turn and kept with the conversation; later turns leave it out. */
+  tools?: LlmToolSpec[];
+}
+
+export interface LlmTurnResponse extends LlmResponse {
+  /** The conversation the model was shown (without its reply). */
+  conversation: BlobRef;
+  /** The conversation with the model's reply added; only when the reply calls tools. */
+  withReply?: BlobRef;
+}
+
+export interface AgentToolCallInput extends ToolCallInput {
+  /** The model's id of the call and the tool's name as the model knows it. */
+  toolCallId: string;
+  name: string;
+  /** Longest result passed back to the model; the rest is cut with a note. */
+  maxResultChars: number;
+}
+
+/** A tool's result as the model will read it, kept in the blob store. */
+export interface StoredToolResult {
+  stored: BlobRef;
+  /** Characters of the stored message's content. */
+  chars: number;
+}
+
+export interface ConversationActivities {
+  llmChatTurn(request: LlmTurnRequest): Promise<LlmTurnResponse>;
+  agentCallTool(input: AgentToolCallInput): Promise<StoredToolResult>;
 }

@@ -49,7 +49,7 @@ export interface WebhookTarget {
   events: WebhookEventType[];
   /** Mint approve/reject links for this user into approval.requested deliveries. */
   linksFor?: string;
-  /** How deliveries retry (see workflows/webhooks/delivery.ts for the defaults). */
+  /** How deliveries retry (see contracts/webhooks.ts for the defaults). */
   retry?: WebhookRetry;
 }
 

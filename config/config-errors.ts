@@ -25,3 +25,13 @@ export function parseConfig<T>(
     result.error.issues.map((i) => ({ key: keyOf(i.path), message: i.message })),
   );
 }
+
+/** A zod issue path as a key: `steps[2].branches[0][1].duration`, `devices[0].baudRate`; `(root)` when empty. */
+export function formatPath(path: ReadonlyArray<PropertyKey>, base = ''): string {
+  let out = base;
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${String(seg)}` : String(seg);
+  }
+  return out || '(root)';
+}

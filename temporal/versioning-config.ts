@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseConfig } from './config-errors';
+import { parseConfig } from '../config/config-errors';
 
 /**
  * When a starting worker makes its version the deployment's current one: `first` only if the

@@ -4,33 +4,14 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Step } from './spec/types';
-import type { Budget, LedgerState, LedgerSummary, UsageTotals } from './llm/ledger';
+import type { BlobRef } from './blobs';
+import type { Budget, LedgerState, LedgerSummary, UsageTotals } from './llm';
+import type { Spec } from './spec';
 import type { DecisionChannel, Identity } from './identity';
 import type { WebhookTarget } from './run-events';
 
 export const DEFAULT_TASK_QUEUE = 'orchestrator';
 export const RUN_SPEC_WORKFLOW = 'runSpec';
-
-export type InputType = 'string' | 'number' | 'boolean' | 'object' | 'array';
-
-export interface InputDecl {
-  type: InputType;
-  description?: string;
-  default?: unknown;
-  /** Defaults to true when no default is given. */
-  required?: boolean;
-}
-
-export interface Spec {
-  name: string;
-  version?: number;
-  description?: string;
-  inputs?: Record<string, InputDecl>;
-  steps: Step[];
-  /** The run's result; expressions over inputs and steps. Defaults to every top-level step's output. */
-  output?: unknown;
-}
 
 export interface RunOptions {
   /** Largest step output (UTF-8 JSON bytes) a run accepts; bigger outputs fail the step. */
@@ -67,21 +48,6 @@ export const DEFAULT_RUN_OPTIONS: Required<RunOptions> = {
   maxInlineAgentTurns: 20,
   webhooks: [],
 };
-
-/**
- * A step output kept in the blob store (BLOB_STORE_DIR): content-addressed JSON, loaded by the
- * run that needs it again. Only its hash and size travel in workflow inputs and history.
- */
-export interface BlobRef {
-  sha256: string;
-  bytes: number;
-}
-
-/** The blob store's activities, registered on the orchestrator worker. */
-export interface BlobActivities {
-  storeBlob(value: unknown): Promise<BlobRef>;
-  loadBlob(ref: BlobRef): Promise<unknown>;
-}
 
 export type StepStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'skipped';
 

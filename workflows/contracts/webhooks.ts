@@ -3,7 +3,7 @@
  * event, started by notifyWebhooks), the activity it calls, and the record it keeps in its memo
  * for GET /webhooks/:id/deliveries. Workflow-safe.
  */
-import type { WebhookEvent, WebhookRetry, WebhookTarget } from '../run-events';
+import type { WebhookEvent, WebhookRetry, WebhookTarget } from './run-events';
 
 export const DELIVER_WEBHOOK_WORKFLOW = 'deliverWebhook';
 /** Memo key holding the DeliveryRecord, rewritten after every attempt. */

@@ -42,8 +42,15 @@ export async function ensureTemporalCli(opts: EnsureTemporalCliOptions = {}): Pr
   for (const candidate of candidates) {
     if (!(await isExecutableFile(candidate))) continue;
     const problem = await versionProblem(candidate);
-    if (!problem) return candidate;
-    log(`ignoring ${candidate}: ${problem}`);
+    if (problem) {
+      log(`ignoring ${candidate}: ${problem}`);
+      continue;
+    }
+    // A fresh clone on a machine with the cached build: the README's `.temporal/bin/temporal` works too.
+    if (candidate === path.join(cliCacheDir(), 'temporal') && !(await isExecutableFile(repoCliPath()))) {
+      await linkIntoRepo(candidate, log);
+    }
+    return candidate;
   }
 
   const built = await buildWithGo(log);

@@ -3,10 +3,8 @@ import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { TemporalConfig } from '../../temporal/config';
 import type { Identity } from '../../workflows/contracts/identity';
 import { PENDING_APPROVALS_MEMO, SPEC_NAME_ATTRIBUTE, type PendingApproval } from '../../workflows/contracts/run';
-import { temporalErrorToHttp } from '../temporal/temporal-errors';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
-import { RequestValidationError } from '../validation/request-validation.error';
-import { openPageToken, sealPageToken } from '../workflows/page-token';
+import { listVisibilityPage } from '../workflows/visibility-page';
 import { runStatusOf } from '../workflows/run-status';
 import type { ListApprovalsQuery } from './approval-requests';
 import type { ListApprovalsResponse, PendingApprovalItem } from './approval-views';
@@ -15,11 +13,6 @@ import { keywordOf, pendingApprovalsOf, pendingApprovalsOfFields } from './pendi
 import type { PublicUrls } from './public-urls';
 
 const DEFAULT_PAGE_SIZE = 50;
-
-const badPageToken = () =>
-  new RequestValidationError([
-    { path: 'nextPageToken', message: 'not a page token of this listing; list again without it' },
-  ]);
 
 /** A run's pending approval as the memo has it, with the run's current execution. */
 export interface WaitingApproval {
@@ -60,25 +53,14 @@ export class InboxService {
       query.olderThan,
       query.mine ? [caller.user, caller.groups] : null,
     ]);
-    let pageToken: Uint8Array | undefined;
-    if (query.nextPageToken !== undefined) {
-      pageToken = openPageToken(query.nextPageToken, pagingKey);
-      if (!pageToken) throw badPageToken();
-    }
-    const response = await this.client.workflowService
-      .listWorkflowExecutions({
-        namespace: this.config.namespace,
-        query: buildInboxQuery(filter),
-        pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
-        nextPageToken: pageToken,
-      })
-      .catch((err: unknown) => {
-        const status = temporalErrorToHttp(err)?.statusCode;
-        if (pageToken !== undefined && status !== 503 && status !== 504) throw badPageToken();
-        throw err;
-      });
+    const page = await listVisibilityPage(this.client, this.config.namespace, {
+      query: buildInboxQuery(filter),
+      pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
+      nextPageToken: query.nextPageToken,
+      pagingKey,
+    });
     const approvals: PendingApprovalItem[] = [];
-    for (const e of response.executions ?? []) {
+    for (const e of page.executions) {
       const workflowId = e.execution?.workflowId ?? '';
       const runId = e.execution?.runId ?? '';
       const spec = keywordOf(e.searchAttributes?.indexedFields, SPEC_NAME_ATTRIBUTE.name);
@@ -88,8 +70,7 @@ export class InboxService {
       }
     }
     approvals.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
-    const token = response.nextPageToken;
-    return token?.length ? { approvals, nextPageToken: sealPageToken(token, pagingKey) } : { approvals };
+    return page.nextPageToken ? { approvals, nextPageToken: page.nextPageToken } : { approvals };
   }
 
   /**

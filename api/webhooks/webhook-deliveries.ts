@@ -12,10 +12,8 @@ import { temporal, type google } from '@temporalio/proto';
 import { runUrl, type TemporalConfig } from '../../temporal/config';
 import { WEBHOOK_ATTRIBUTE } from '../../workflows/contracts/run';
 import { DELIVER_WEBHOOK_WORKFLOW, DELIVERY_MEMO, type DeliveryRecord } from '../../workflows/contracts/webhooks';
-import { temporalErrorToHttp } from '../temporal/temporal-errors';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
-import { RequestValidationError } from '../validation/request-validation.error';
-import { openPageToken, sealPageToken } from '../workflows/page-token';
+import { listVisibilityPage } from '../workflows/visibility-page';
 import { quoteVisibilityValue } from '../workflows/visibility-query';
 import type { ListDeliveriesQuery } from './webhook-requests';
 import type { DeliveryView, ListDeliveriesResponse } from './webhook-views';
@@ -54,11 +52,6 @@ function recordOf(memo: Record<string, Payload> | null | undefined): DeliveryRec
   }
 }
 
-const badPageToken = () =>
-  new RequestValidationError([
-    { path: 'nextPageToken', message: 'not a page token of this listing; list again without it' },
-  ]);
-
 @Injectable()
 export class WebhookDeliveries {
   constructor(
@@ -67,26 +60,12 @@ export class WebhookDeliveries {
   ) {}
 
   async list(subscriptionId: string, query: ListDeliveriesQuery): Promise<ListDeliveriesResponse> {
-    const visibilityQuery = deliveriesQuery(subscriptionId);
-    let pageToken: Uint8Array | undefined;
-    if (query.nextPageToken !== undefined) {
-      pageToken = openPageToken(query.nextPageToken, visibilityQuery);
-      if (!pageToken) throw badPageToken();
-    }
-    // The raw call: only it hands back the server's page token.
-    const response = await this.client.workflowService
-      .listWorkflowExecutions({
-        namespace: this.config.namespace,
-        query: visibilityQuery,
-        pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
-        nextPageToken: pageToken,
-      })
-      .catch((err: unknown) => {
-        const status = temporalErrorToHttp(err)?.statusCode;
-        if (pageToken !== undefined && status !== 503 && status !== 504) throw badPageToken();
-        throw err;
-      });
-    const deliveries = (response.executions ?? []).map((e): DeliveryView => {
+    const page = await listVisibilityPage(this.client, this.config.namespace, {
+      query: deliveriesQuery(subscriptionId),
+      pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
+      nextPageToken: query.nextPageToken,
+    });
+    const deliveries = page.executions.map((e): DeliveryView => {
       const id = e.execution?.workflowId ?? '';
       const record = recordOf(e.memo?.fields);
       const running = e.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
@@ -105,7 +84,6 @@ export class WebhookDeliveries {
         webUiUrl: runUrl(this.config, id, e.execution?.runId ?? undefined),
       };
     });
-    const token = response.nextPageToken;
-    return token?.length ? { deliveries, nextPageToken: sealPageToken(token, visibilityQuery) } : { deliveries };
+    return page.nextPageToken ? { deliveries, nextPageToken: page.nextPageToken } : { deliveries };
   }
 }

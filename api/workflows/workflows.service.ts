@@ -33,7 +33,6 @@ import { describeTemporalError, temporalErrorToHttp } from '../temporal/temporal
 import { LLM_MODELS, SPEC_LIMITS, SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
 import { modelIssues } from './model-check';
 import { RequestValidationError } from '../validation/request-validation.error';
-import { openPageToken, sealPageToken } from './page-token';
 import { REQUEST_HASH_MEMO, runWorkflowId, startRequestHash } from './run-identity';
 import { startSpecRun } from './start-spec-run';
 import type { WebhookStore } from '../webhooks/webhook-store';
@@ -50,6 +49,7 @@ import type {
   StopRunResponse,
 } from './run-views';
 import { buildRunsQuery } from './visibility-query';
+import { listVisibilityPage } from './visibility-page';
 
 type RunHandle = WorkflowHandle<typeof runSpec>;
 
@@ -93,11 +93,6 @@ function requirePossibleId(workflowId: string): void {
     throw new NotFoundException(`run "${workflowId.slice(0, 40)}..." not found (no id is that long)`);
   }
 }
-
-const badPageToken = () =>
-  new RequestValidationError([
-    { path: 'nextPageToken', message: 'not a page token of this listing; list again without it' },
-  ]);
 
 @Injectable()
 export class WorkflowsService {
@@ -192,27 +187,12 @@ export class WorkflowsService {
 
   /** One page of spec runs from Temporal visibility (eventually consistent: a new run shows up after a moment). */
   async list(query: ListRunsQuery): Promise<ListRunsResponse> {
-    const visibilityQuery = buildRunsQuery({ status: query.status, spec: query.spec });
-    let pageToken: Uint8Array | undefined;
-    if (query.nextPageToken !== undefined) {
-      pageToken = openPageToken(query.nextPageToken, visibilityQuery);
-      if (!pageToken) throw badPageToken();
-    }
-    // The raw call, not client.workflow.list(): only it hands back the server's page token.
-    const response = await this.client.workflowService
-      .listWorkflowExecutions({
-        namespace: this.config.namespace,
-        query: visibilityQuery,
-        pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
-        nextPageToken: pageToken,
-      })
-      .catch((err: unknown) => {
-        // A sealed token the server cannot use any more (e.g. its data changed under it).
-        const status = temporalErrorToHttp(err)?.statusCode;
-        if (pageToken !== undefined && status !== 503 && status !== 504) throw badPageToken();
-        throw err;
-      });
-    const runs = (response.executions ?? []).map((e): RunSummary => {
+    const page = await listVisibilityPage(this.client, this.config.namespace, {
+      query: buildRunsQuery({ status: query.status, spec: query.spec }),
+      pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
+      nextPageToken: query.nextPageToken,
+    });
+    const runs = page.executions.map((e): RunSummary => {
       const workflowId = e.execution?.workflowId ?? '';
       const runId = e.execution?.runId ?? '';
       return {
@@ -225,8 +205,7 @@ export class WorkflowsService {
         webUiUrl: runUrl(this.config, workflowId, runId),
       };
     });
-    const token = response.nextPageToken;
-    return token?.length ? { runs, nextPageToken: sealPageToken(token, visibilityQuery) } : { runs };
+    return page.nextPageToken ? { runs, nextPageToken: page.nextPageToken } : { runs };
   }
 
   async describe(workflowId: string): Promise<RunDetail> {

@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleOption 
 import path from 'node:path';
 import { createActivities } from '../activities';
 import { createBlobActivities } from '../activities/blobs/activities';
+import { createDeviceLockActivities } from '../activities/device/acquire';
 import { createIdentityActivities } from '../activities/identity/decision-token';
 import { loadWebhookWorkerConfig } from '../activities/webhooks/config';
 import { createWebhookActivities } from '../activities/webhooks/deliver';
@@ -123,7 +124,7 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
   const webhooks = createWebhookActivities(config.webhooks ?? loadWebhookWorkerConfig({}));
   const identity = createIdentityActivities(opts.identityEnv);
   const activities = registerActivities(
-    { ...generic.internal, ...blobs, ...webhooks, ...identity },
+    { ...generic.internal, ...blobs, ...webhooks, ...identity, ...createDeviceLockActivities() },
     {
       ...generic.spec,
       ...(await loadActivityModules(config.activityModules)),

@@ -1,6 +1,9 @@
 /**
- * One long-lived workflow per device (`device-lock.<deviceId>`), started by the device's
- * worker: a first-come-first-served queue of runs that want the board, one holder at a time.
+ * One long-lived workflow per device (`device-lock.<deviceId>`) on the device's own task queue,
+ * started by the device's worker (or by the first request, with start): a first-come-first-served
+ * line of runs that want the board, one holder at a time. Every device action and session joins
+ * it with the `deviceAcquire` update, which returns the grant when it is the request's turn; runs
+ * recorded before that joined by signal and still get their grant by signal.
  * Each grant carries a fencing token that only grows; the device worker refuses any action
  * whose token is not the current, unexpired holder's. A holder keeps its lease by renewing;
  * one that stops (terminated run, workers down) loses the device when the lease runs out.
@@ -13,13 +16,16 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   getExternalWorkflowHandle,
+  makeContinueAsNewFunc,
   patched,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  DEVICE_SETTINGS_MEMO,
+  deviceAcquireUpdate,
   deviceGrantedSignal,
   deviceLeaseRevokedSignal,
   deviceLockAcquireSignal,
@@ -33,16 +39,22 @@ import {
   deviceLockWithdrawSignal,
   deviceQueuePositionSignal,
   deviceSettingsSignal,
+  deviceTaskQueue,
+  type AcquireReply,
   type AcquireRequest,
   type ActionOutcome,
   type CurrentAction,
   type DeviceLockView,
   type DeviceSettings,
+  type DeviceLockStart,
   type DeviceStats,
+  type Grant,
 } from './contracts/device';
 
 interface Waiter extends AcquireRequest {
   enqueuedAt: string;
+  /** 'update': waits in a deviceAcquire update; absent: a run recorded before it, told by signal. */
+  via?: 'update';
 }
 
 interface Holder extends Waiter {
@@ -62,10 +74,11 @@ export interface DeviceLockState {
   stats: DeviceStats;
   /** Runs that asked for the settings before the device's worker gave them. */
   describeRequests?: Array<{ requestId: string; workflowId: string }>;
+  /** Requests given up before the lock took them: refused if they arrive (the newest few hundred). */
+  refused?: string[];
 }
 
-export interface DeviceLockInput {
-  deviceId: string;
+export interface DeviceLockInput extends DeviceLockStart {
   /** Carried across continue-as-new. */
   state?: DeviceLockState;
   /** Continue as new beyond this many history events (default 5,000), besides when Temporal suggests it. */
@@ -82,6 +95,11 @@ const MAX_HISTORY_EVENTS = 5_000;
 const GRANTS_PER_RUN = 200;
 /** Runs before it continued as new only past 10,000 events (or when Temporal suggested it). */
 export const BOUNDED_LOCK_PATCH = 'device-lock-bounded-runs';
+/** Locks before it ran on the orchestrator's task queue: they move to the device's own queue. */
+export const OWN_QUEUE_PATCH = 'device-lock-own-queue';
+/** Locks before it did not keep their settings in their memo. */
+export const SETTINGS_MEMO_PATCH = 'device-lock-settings-memo';
+const REFUSED_KEPT = 256;
 
 const emptyStats = (): DeviceStats => ({
   uploads: 0,
@@ -99,7 +117,13 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
     waiting: [],
     nextToken: workflowInfo().startTime.getTime(),
     stats: emptyStats(),
+    ...(input.settings && { settings: input.settings }),
   };
+  const ownQueue = deviceTaskQueue(input.deviceId);
+  const refused = new Set(s.refused ?? []);
+  delete s.refused;
+  /** Set before continuing as new: waiting updates return, to be sent again to the next run. */
+  let draining = false;
   const bounded = patched(BOUNDED_LOCK_PATCH);
   const maxEvents = input.maxHistoryEvents ?? (bounded ? MAX_HISTORY_EVENTS : LEGACY_MAX_HISTORY_EVENTS);
   const grantsPerRun = bounded ? (input.grantsPerRun ?? GRANTS_PER_RUN) : Infinity;
@@ -134,6 +158,7 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
   setHandler(deviceLockConfigureSignal, (settings) => {
     s.settings = settings;
     answerDescribes(settings);
+    if (patched(SETTINGS_MEMO_PATCH)) upsertMemo({ [DEVICE_SETTINGS_MEMO]: settings });
     touch();
   });
   setHandler(deviceLockDescribeSignal, (req) => {
@@ -171,7 +196,54 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
       touch();
     }
   });
-  setHandler(deviceLockWithdrawSignal, ({ requestId }) => {
+  const isHolder = (requestId: string) => s.holder?.requestId === requestId;
+  const isWaiting = (requestId: string) => s.waiting.some((w) => w.requestId === requestId);
+  const grantOf = (h: Holder): Grant => ({
+    requestId: h.requestId,
+    token: h.token,
+    leaseMs: h.leaseMs,
+    settings: s.settings as DeviceSettings,
+  });
+  setHandler(
+    deviceAcquireUpdate,
+    async (req): Promise<AcquireReply> => {
+      const { requestId } = req;
+      if (!isHolder(requestId) && !isWaiting(requestId)) {
+        const { workflowId, stepPath, leaseMs } = req;
+        s.waiting.push({
+          requestId,
+          workflowId,
+          stepPath,
+          leaseMs,
+          via: 'update',
+          enqueuedAt: new Date().toISOString(),
+        });
+        positionsDirty = true;
+        touch();
+      }
+      if (req.waitMs && !isHolder(requestId)) {
+        // Until its turn, it leaves the line, or the lock moves on to its next run (the line goes with it).
+        await condition(() => isHolder(requestId) || !isWaiting(requestId) || draining, req.waitMs);
+      }
+      if (s.holder && isHolder(requestId)) return { grant: grantOf(s.holder) };
+      const at = s.waiting.findIndex((w) => w.requestId === requestId);
+      return at < 0 ? { gone: true } : { position: at + 1, waiting: s.waiting.length };
+    },
+    {
+      validator: (req) => {
+        if (refused.has(req.requestId)) throw new Error(`request ${req.requestId} was given up before it arrived`);
+        if (!req.requestId || !req.workflowId || !req.stepPath) {
+          throw new Error('requestId, workflowId and stepPath are required');
+        }
+      },
+    },
+  );
+
+  setHandler(deviceLockWithdrawSignal, ({ requestId, refuseLater }) => {
+    if (refuseLater && !isHolder(requestId)) {
+      refused.add(requestId);
+      if (refused.size > REFUSED_KEPT) refused.delete(refused.values().next().value as string);
+    }
     const before = s.waiting.length;
     s.waiting = s.waiting.filter((w) => w.requestId !== requestId);
     if (s.waiting.length !== before) {
@@ -190,6 +262,7 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
       stepPath: s.holder.stepPath,
       token: s.holder.token,
       grantedAt: s.holder.grantedAt,
+      leaseMs: s.holder.leaseMs,
       leaseExpiresAt: s.holder.leaseExpiresAt,
     },
     waiting: s.waiting.map((w, i) => ({
@@ -220,6 +293,8 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
       s.holder = holder;
       s.stats.grants++;
       grantsHere++;
+      // Its next deviceAcquire call returns the grant; a run that has gone away loses it with the lease.
+      if (holder.via === 'update') continue;
       const delivered = await tell(holder.workflowId, (h) =>
         h.signal(deviceGrantedSignal, { requestId: holder.requestId, token: holder.token, leaseMs, settings }),
       );
@@ -231,6 +306,8 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
   const broadcastPositions = () => {
     const waiting = s.waiting.length;
     s.waiting.forEach((w, i) => {
+      // Requests by update read their place from the lock's state (acquireDevice heartbeats it).
+      if (w.via === 'update') return;
       void tell(w.workflowId, (h) =>
         h.signal(deviceQueuePositionSignal, { requestId: w.requestId, position: i + 1, waiting }),
       );
@@ -244,14 +321,19 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
     if (positionsDirty && Date.now() - lastBroadcast >= POSITION_BROADCAST_MS) broadcastPositions();
 
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > maxEvents || grantsHere >= grantsPerRun) {
+    const moving = info.taskQueue !== ownQueue && patched(OWN_QUEUE_PATCH);
+    if (moving || info.continueAsNewSuggested || info.historyLength > maxEvents || grantsHere >= grantsPerRun) {
+      draining = true;
       await Promise.all([...inFlight]);
       await condition(allHandlersFinished);
       const carried: DeviceLockState = {
         ...s,
         ...(bounded && describeRequests.length > 0 && { describeRequests: [...describeRequests] }),
+        ...(refused.size > 0 && { refused: [...refused] }),
       };
-      await continueAsNew<typeof deviceLock>({ ...input, state: carried });
+      // A lock started on the orchestrator's queue moves to the device's, where its worker serves it.
+      const next = makeContinueAsNewFunc<typeof deviceLock>(moving ? { taskQueue: ownQueue } : {});
+      await next({ ...input, state: carried });
     }
 
     const deadlines: number[] = [];

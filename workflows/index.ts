@@ -1,7 +1,7 @@
 // The workflow bundle's entry: every workflow type the workers run.
 import { deviceLock } from './device-lock';
 import { agentLoop } from './llm/agent-workflow';
-import { deviceLeaseKeeper } from './steps/device-hold';
+import { deviceLeaseKeeper } from './steps/device-lease-keeper';
 import { runSpec } from './interpreter';
 import { reportMcpInventory } from './mcp-inventory';
 import { declareVersioningBehavior } from './versioning';

@@ -36,6 +36,8 @@ import { validateInputs, validateSpec } from './spec/validate';
 import { Ledger } from './llm/ledger';
 import { errorMessage, specDataFailure, type DataSite } from './steps/errors';
 import { stepKindOf } from './steps';
+import { RunDeviceRequests } from './steps/device-access';
+import type { DeviceContext } from './steps/device-scope';
 import { StepSkipped, type StepContext } from './steps/step-kind';
 import type { ApprovalDecision, ApprovalRequest } from './approvals/approval-request';
 import { ApprovalDesk } from './approvals/approval-desk';
@@ -139,6 +141,8 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   });
 
   desk.listen();
+  /** The run's device requests; a device_session hands its holds down to its steps. */
+  const runDevices: DeviceContext = { requests: new RunDeviceRequests() };
   /** A run of its own (not a fan-out's child, not a child step's run) tells subscribers it started and ended. */
   const ownRun = !input.fragment && workflowInfo().parent === undefined;
   if (ownRun && !input.resume) notices.emit('run.started', { spec: { name: spec.name, version: spec.version } });
@@ -224,13 +228,17 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
     }
   };
 
-  const runList = async (steps: Step[], scope: Scope, prefix: string): Promise<unknown> => {
+  /** Every step nested in `steps`, through each kind's nested lists. */
+  const descendants = (steps: Step[]): Step[] =>
+    steps.flatMap((s) => [s, ...descendants((stepKindOf(s).nested?.(s).lists ?? []).flat())]);
+
+  const runList = async (steps: Step[], scope: Scope, prefix: string, devices: DeviceContext): Promise<unknown> => {
     let last: unknown = null;
-    for (const step of steps) last = await runStep(step, scope, prefix);
+    for (const step of steps) last = await runStep(step, scope, prefix, devices);
     return last;
   };
 
-  const runStep = async (step: Step, scope: Scope, prefix: string): Promise<unknown> => {
+  const runStep = async (step: Step, scope: Scope, prefix: string, devices: DeviceContext): Promise<unknown> => {
     const path = prefix ? `${prefix}.${step.id}` : step.id;
     const record: StepRecord = { id: step.id, kind: step.kind, status: 'running', startedAt: new Date().toISOString() };
     records.set(path, record);
@@ -249,8 +257,11 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
           throw specDataFailure(err, site);
         }
       },
-      runSteps: (list) => runList(list, scope, prefix),
-      runIsolated: (list, key, locals) => runList(list, new Scope(scope.inputs, scope, locals), `${path}[${key}]`),
+      runSteps: (list, session) => runList(list, scope, prefix, session ? { ...devices, session } : devices),
+      runIsolated: (list, key, locals) =>
+        runList(list, new Scope(scope.inputs, scope, locals), `${path}[${key}]`, devices),
+      descendants,
+      devices,
       runInChildren: async (list, items, opts) => {
         const needs = needsOf([list]);
         const read: Array<[string, StepRecord]> = [];
@@ -333,7 +344,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   const runFragment = async (f: NonNullable<RunInput['fragment']>): Promise<FragmentOutcome[]> => {
     const outer = new Scope(checkedInputs, top, f.locals);
     const item = (j: number) =>
-      runList(spec.steps, new Scope(checkedInputs, outer, f.items[j]), `${f.path}[${f.from + j}]`);
+      runList(spec.steps, new Scope(checkedInputs, outer, f.items[j]), `${f.path}[${f.from + j}]`, runDevices);
     if (f.mode === 'collect') return runBounded(f.items.length, f.maxConcurrency, item);
     const outputs = await runFailFast(f.items.length, f.maxConcurrency, item);
     return outputs.map((output) => ({ status: 'completed', output }));
@@ -349,7 +360,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
     }
     const first = input.resume?.nextStep ?? 0;
     for (let i = first; i < spec.steps.length; i++) {
-      await runStep(spec.steps[i] as Step, top, '');
+      await runStep(spec.steps[i] as Step, top, '', runDevices);
       const done = i + 1 - first;
       const every = options.continueAsNewAfterSteps;
       const moreToDo = i + 1 < spec.steps.length;

@@ -1,6 +1,7 @@
 /**
  * The activities of one device's worker (task queue `device-upload.<id>`, one slot). Each checks
- * its fencing token first, then opens the board's port exclusively for the action's duration.
+ * its fencing token against the device's lock first (every action holds the lock), keeps the
+ * hold's lease while it runs, and opens the board's port exclusively for the action's duration.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -11,6 +12,7 @@ import type {
   DeviceCommandResult,
   DeviceUploadInput,
   DeviceUploadResult,
+  HolderView,
   UploadProgress,
   UploaderType,
 } from '../../workflows/contracts/device';
@@ -32,6 +34,11 @@ export interface DeviceActivityDeps {
   fence: Fence;
   /** Tells the device's lock what runs now (best effort, never awaited). */
   announce?(action: CurrentAction): void;
+  /**
+   * Keeps the hold's lease while its action runs (so an upload outlives its lease even with the
+   * run's workers down); returns the function that stops renewing.
+   */
+  keepLease?(holder: HolderView): () => void;
 }
 
 const UPLOADERS: Record<UploaderType, Uploader> = {
@@ -84,26 +91,39 @@ export function createDeviceActivities(deps: DeviceActivityDeps): DeviceActiviti
       startedAt: new Date(started).toISOString(),
     });
 
+  /** Checks the fencing token, then runs `fn` with the hold's lease kept until it ends. */
+  const fenced = async <T>(token: number | undefined, fn: () => Promise<T>): Promise<T> => {
+    const holder = await deps.fence.check(token);
+    const stop = holder && deps.keepLease?.(holder);
+    try {
+      return await fn();
+    } finally {
+      stop?.();
+    }
+  };
+
   return {
     async deviceUpload(input: DeviceUploadInput): Promise<DeviceUploadResult> {
       const started = Date.now();
       checkDevice(input.deviceId);
       const ctx = Context.current();
-      await deps.fence.check(input.token);
-      announce(ctx, input.origin, started);
-      const { file, image } = await readArtifact(input.artifact, deps.artifactRoots);
-      const md5 = md5Hex(image);
-      const report = await withHeartbeats((beat) =>
-        UPLOADERS[device.uploader.type]({
-          device,
-          artifact: file,
-          image,
-          md5,
-          previous: ctx.info.heartbeatDetails as UploadProgress | undefined,
-          progress: (p) => beat(p),
-          signal: ctx.cancellationSignal,
-        }),
-      );
+      const { file, image, md5, report } = await fenced(input.token, async () => {
+        announce(ctx, input.origin, started);
+        const { file, image } = await readArtifact(input.artifact, deps.artifactRoots);
+        const md5 = md5Hex(image);
+        const report = await withHeartbeats((beat) =>
+          UPLOADERS[device.uploader.type]({
+            device,
+            artifact: file,
+            image,
+            md5,
+            previous: ctx.info.heartbeatDetails as UploadProgress | undefined,
+            progress: (p) => beat(p),
+            signal: ctx.cancellationSignal,
+          }),
+        );
+        return { file, image, md5, report };
+      });
       const finished = Date.now();
       return {
         deviceId: device.id,
@@ -139,31 +159,32 @@ export function createDeviceActivities(deps: DeviceActivityDeps): DeviceActiviti
       }
       const ctx = Context.current();
       const started = Date.now();
-      await deps.fence.check(input.token);
-      announce(ctx, input.origin, started);
       const timeoutMs = input.timeoutMs ?? device.commandTimeoutMs;
-      return withHeartbeats(async () => {
-        const link = await SerialLink.open(device.serialPath as string, device.baudRate, ctx.cancellationSignal);
-        try {
-          link.markLines();
-          await link.write(`${input.send}\n`);
-          const found = await link.waitForLine(new RegExp(input.expect), timeoutMs);
-          return {
-            deviceId: device.id,
-            sent: input.send,
-            line: found.line,
-            groups: { ...(found.match.groups ?? {}) },
-            lines: found.lines,
-            durationMs: Date.now() - started,
-          };
-        } catch (err) {
-          if (!(err instanceof LinkTimeout)) throw err;
-          throw verifyFailed(`no reply matching /${input.expect}/ to "${input.send}" within ${timeoutMs} ms`, {
-            lastLines: link.recent.slice(-10),
-          });
-        } finally {
-          await link.close();
-        }
+      return fenced(input.token, () => {
+        announce(ctx, input.origin, started);
+        return withHeartbeats(async () => {
+          const link = await SerialLink.open(device.serialPath as string, device.baudRate, ctx.cancellationSignal);
+          try {
+            link.markLines();
+            await link.write(`${input.send}\n`);
+            const found = await link.waitForLine(new RegExp(input.expect), timeoutMs);
+            return {
+              deviceId: device.id,
+              sent: input.send,
+              line: found.line,
+              groups: { ...(found.match.groups ?? {}) },
+              lines: found.lines,
+              durationMs: Date.now() - started,
+            };
+          } catch (err) {
+            if (!(err instanceof LinkTimeout)) throw err;
+            throw verifyFailed(`no reply matching /${input.expect}/ to "${input.send}" within ${timeoutMs} ms`, {
+              lastLines: link.recent.slice(-10),
+            });
+          } finally {
+            await link.close();
+          }
+        });
       });
     },
   };

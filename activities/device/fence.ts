@@ -4,10 +4,13 @@
  * tokens seen here only grow, so an older hold is refused even on a stale answer. A lone
  * action (no token) may run only while no session holds the device.
  */
-import type { DeviceLockView } from '../../workflows/contracts/device';
+import type { DeviceLockView, HolderView } from '../../workflows/contracts/device';
 import { fencingRejected, heldBySession, lockUnavailable } from './errors';
 
 export type LockReader = () => Promise<DeviceLockView>;
+
+/** Pauses between tries at reading the lock: a lock whose worker just restarted answers within seconds. */
+const READ_RETRY_MS = [250, 1000, 2000];
 
 export class Fence {
   private highest = 0;
@@ -15,18 +18,30 @@ export class Fence {
   constructor(
     private readonly readLock: LockReader,
     private readonly now: () => number = Date.now,
+    private readonly pauses: readonly number[] = READ_RETRY_MS,
   ) {}
 
-  async check(token: number | undefined): Promise<void> {
+  /** The lock runs on this device's worker: right after a restart it answers once Temporal moves its task here. */
+  private async readLockPatiently(): Promise<DeviceLockView> {
+    for (let i = 0; ; i++) {
+      try {
+        return await this.readLock();
+      } catch (err) {
+        const pause = this.pauses[i];
+        if (pause === undefined) {
+          throw lockUnavailable(`cannot ask the device lock who holds the device: ${(err as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  /** Resolves with the hold the token names (undefined for a lone action of a run recorded before tokens). */
+  async check(token: number | undefined): Promise<HolderView | undefined> {
     if (token !== undefined && token < this.highest) {
       throw fencingRejected(`fencing token ${token} is older than token ${this.highest}, already used on this device`);
     }
-    let view: DeviceLockView;
-    try {
-      view = await this.readLock();
-    } catch (err) {
-      throw lockUnavailable(`cannot ask the device lock who holds the device: ${(err as Error).message}`);
-    }
+    const view = await this.readLockPatiently();
     const holder = view.holder;
     if (token === undefined) {
       if (holder && holder.leaseExpiresAt > this.now()) {
@@ -48,5 +63,6 @@ export class Fence {
       );
     }
     this.highest = token;
+    return holder;
   }
 }

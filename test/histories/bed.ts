@@ -113,6 +113,7 @@ export async function startRecordingBed(log: (line: string) => void): Promise<Re
       device,
       artifactRoots,
       shutdownGraceTimeMs: 2_000,
+      workflowBundle: await bundleWorkflowsOnce(),
     });
     stops.push(['device worker', runInProcess(deviceWorker)]);
     log(`workers: orchestrator, build (${FIRMWARE_WORKSPACE}), device ${DEVICE_ID} on ${rig.devicePath}`);

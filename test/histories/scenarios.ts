@@ -310,7 +310,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'device-upload-command',
-    covers: 'device_upload and device_command, each holding the board for itself',
+    covers: 'device_upload and device_command, each waiting in the lock\'s line (acquireDevice) for a hold of its own',
     spec: {
       name: 'device-upload-command',
       inputs: { device: { type: 'string' }, image: { type: 'string' } },
@@ -439,5 +439,10 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** Not a run: the device's lock workflow, recorded after the device scenarios used it. */
+/**
+ * Not a run: the device's lock workflow, recorded after the device scenarios used it. Files named
+ * `device-*-by-signal*` and `example-firmware-release-by-signal*` were recorded before devices were
+ * reached through the lock's update (DEVICE_ACCESS_PATCH): no scenario writes them any more, so they
+ * keep proving that runs (and locks) recorded then still replay.
+ */
 export const DEVICE_LOCK_SCENARIO = 'device-lock';

@@ -32,7 +32,7 @@ const holding = (token: number): DeviceLockView => ({
     stepPath: 's',
     token,
     grantedAt: '',
-    leaseExpiresAt: Date.now() + 60_000,
+    leaseMs: 30_000, leaseExpiresAt: Date.now() + 60_000,
   },
   waiting: [],
   stats: { uploads: 0, succeeded: 0, failed: 0, skipped: 0, uploadMsTotal: 0, grants: 0, leasesExpired: 0 },

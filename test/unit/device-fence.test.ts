@@ -7,7 +7,7 @@ import type { DeviceLockView } from '../../workflows/contracts/device';
 const NOW = 1_000_000;
 const view = (holder?: { token: number; leaseExpiresAt: number }): DeviceLockView => ({
   deviceId: 'k1',
-  holder: holder && { requestId: 'r', workflowId: 'wf', stepPath: 'flash', grantedAt: '', ...holder },
+  holder: holder && { requestId: 'r', workflowId: 'wf', stepPath: 'flash', grantedAt: '', leaseMs: 30_000, ...holder },
   waiting: [],
   stats: { uploads: 0, succeeded: 0, failed: 0, skipped: 0, uploadMsTotal: 0, grants: 0, leasesExpired: 0 },
   nextToken: 10,
@@ -63,12 +63,32 @@ test('tokens only move forward: an older token is refused without asking the loc
   assert.equal(asked, 1);
 });
 
-test('a lock that cannot be asked is a retryable failure, not a refusal', async () => {
-  const fence = new Fence(async () => {
-    throw new Error('connection refused');
-  });
+test('a lock that cannot be asked, after a few tries, is a retryable failure, not a refusal', async () => {
+  let asked = 0;
+  const fence = new Fence(
+    async () => {
+      asked++;
+      throw new Error('connection refused');
+    },
+    () => NOW,
+    [1, 1],
+  );
   await assert.rejects(
     fence.check(1),
     (err: unknown) => err instanceof ApplicationFailure && err.type === 'DeviceLockUnavailable' && !err.nonRetryable,
   );
+  assert.equal(asked, 3, 'asked once and tried twice more');
+});
+
+test('a lock that answers on a later try (its worker just restarted) lets the action through', async () => {
+  let asked = 0;
+  const fence = new Fence(
+    async () => {
+      if (++asked < 2) throw new Error('query timed out');
+      return view({ token: 4, leaseExpiresAt: NOW + 1000 });
+    },
+    () => NOW,
+    [1],
+  );
+  assert.equal((await fence.check(4))?.token, 4);
 });

@@ -3,12 +3,16 @@
  * names, signal/query definitions and payload shapes. Workflow-safe (no Node imports), so the
  * activities, the API and the workflows all import it.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const DEVICE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const deviceTaskQueue = (deviceId: string): string => `device-upload.${deviceId}`;
 export const deviceLockWorkflowId = (deviceId: string): string => `device-lock.${deviceId}`;
 export const DEVICE_LOCK_WORKFLOW = 'deviceLock';
+/** The lock's memo key holding the settings its device worker last gave (read before asking for the device). */
+export const DEVICE_SETTINGS_MEMO = 'deviceSettings';
+/** How long a request waits for a lock with no recorded settings to take it, before the device counts as offline. */
+export const DEFAULT_LOCK_PICKUP_MS = 60_000;
 
 /** ApplicationFailure types the device worker raises; the step kinds branch on them. */
 export const DeviceFailure = {
@@ -20,8 +24,12 @@ export const DeviceFailure = {
   FencingTokenRejected: 'FencingTokenRejected',
   /** An action without a token arrived while a session holds the device: queue for the lock instead. */
   HeldBySession: 'DeviceHeldBySession',
-  /** The lock workflow could not be asked (orchestrator down): try again. */
+  /** The lock workflow could not be asked: try again. */
   LockUnavailable: 'DeviceLockUnavailable',
+  /** The request left the line (its step was cancelled, or it gave up before the lock took it). */
+  RequestWithdrawn: 'DeviceRequestWithdrawn',
+  /** A session needs a device it cannot take in the canonical order. */
+  OutOfOrder: 'DeviceOutOfOrder',
   ArtifactInvalid: 'ArtifactInvalid',
   /** The board answered but the upload failed (protocol error, MD5 mismatch, command failed). */
   UploadFailed: 'DeviceUploadFailed',
@@ -128,6 +136,34 @@ export interface DeviceActivities {
   deviceCommand(input: DeviceCommandInput): Promise<DeviceCommandResult>;
 }
 
+/** What starts a device's lock: its device, and the settings last known (a request may start it before its worker does). */
+export interface DeviceLockStart {
+  deviceId: string;
+  settings?: DeviceSettings;
+}
+
+// ---- The orchestrator worker's activity that asks a device's lock for the device. ----
+
+export interface AcquireDeviceInput extends AcquireRequest {
+  deviceId: string;
+}
+
+/** Heartbeat details of a waiting request: where it stands in the device's line. */
+export interface AcquireWaitProgress {
+  deviceId: string;
+  /** 1 = next in line; 0 = not in line yet (the lock has not taken the request). */
+  position: number;
+  waiting: number;
+}
+
+export interface DeviceLockActivities {
+  /**
+   * Joins the device's line (Update-with-Start on its lock) and returns the grant once it is this
+   * request's turn; heartbeats the position meanwhile. DeviceUnreachable when nothing serves the device.
+   */
+  acquireDevice(input: AcquireDeviceInput): Promise<Grant>;
+}
+
 // ---- The lock workflow's signals and query. ----
 
 export interface AcquireRequest {
@@ -167,6 +203,8 @@ export interface HolderView {
   stepPath: string;
   token: number;
   grantedAt: string;
+  /** The hold's lease; the device worker renews it while an action of the hold runs. */
+  leaseMs: number;
   /** Epoch ms (workflow clock) after which the hold is void unless renewed. */
   leaseExpiresAt: number;
 }
@@ -213,6 +251,23 @@ export interface DeviceLockView {
 }
 
 export const deviceLockConfigureSignal = defineSignal<[DeviceSettings]>('deviceLockConfigure');
+/**
+ * A request to the lock: joins the line (once per requestId), then waits up to `waitMs` for its
+ * turn. acquireDevice joins with start and waits only near the front of the line, so no lock ever
+ * has more than a few updates in flight (Temporal admits 10 per workflow by default).
+ */
+export interface AcquireCall extends AcquireRequest {
+  waitMs?: number;
+}
+
+export type AcquireReply =
+  | { grant: Grant }
+  | { position: number; waiting: number }
+  /** Not in line and not holding: withdrawn, or its hold already ended. */
+  | { gone: true };
+
+export const deviceAcquireUpdate = defineUpdate<AcquireReply, [AcquireCall]>('deviceAcquire');
+/** Runs recorded before deviceAcquireUpdate joined the line by signal and heard back by deviceGrantedSignal. */
 export const deviceLockAcquireSignal = defineSignal<[AcquireRequest]>('deviceLockAcquire');
 export const deviceLockReleaseSignal = defineSignal<[ReleaseRequest]>('deviceLockRelease');
 export const deviceLockRenewSignal = defineSignal<[{ requestId: string; token: number }]>('deviceLockRenew');
@@ -222,11 +277,15 @@ export const deviceLockDescribeSignal = defineSignal<[{ requestId: string; workf
 export const deviceLockActionStartedSignal = defineSignal<[CurrentAction]>('deviceLockActionStarted');
 /** How an action on the device ended: feeds the device's last result and its metrics. */
 export const deviceLockReportSignal = defineSignal<[ActionOutcome]>('deviceLockReport');
-/** A waiter that no longer wants the device (its step was cancelled). */
-export const deviceLockWithdrawSignal = defineSignal<[{ requestId: string }]>('deviceLockWithdraw');
+/**
+ * A waiter that no longer wants the device (its step was cancelled). `refuseLater`: the request
+ * may still arrive (it gave up before the lock took it), so the lock refuses it then.
+ */
+export const deviceLockWithdrawSignal =
+  defineSignal<[{ requestId: string; refuseLater?: boolean }]>('deviceLockWithdraw');
 export const deviceLockStateQuery = defineQuery<DeviceLockView>('deviceLockState');
 
-// ---- What the lock tells a requesting run. ----
+// ---- What the lock told a requesting run recorded before deviceAcquireUpdate. ----
 
 export const deviceGrantedSignal = defineSignal<[Grant]>('deviceGranted');
 export const deviceSettingsSignal = defineSignal<[{ requestId: string; settings: DeviceSettings }]>('deviceSettings');
@@ -240,7 +299,7 @@ export interface DeviceWaitView {
   deviceId: string;
   stepPath: string;
   state: 'waiting' | 'holding' | 'revoked' | 'released';
-  /** While waiting: 1 = next in line (as the lock last reported). */
+  /** Runs recorded before deviceAcquireUpdate only (the position is now the lock's, and acquireDevice's heartbeat). */
   position?: number;
   waiting?: number;
   token?: number;

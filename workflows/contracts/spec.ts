@@ -123,8 +123,9 @@ export interface DeviceCommandStep extends BaseStep {
 /**
  * Holds one device for all its inner steps (upload, then pattern tests, then metrics), so no
  * other run touches the board in between. Runs queue for the device first come, first served
- * (the `deviceQueue` query shows the position). The hold is a lease the run renews while it
- * lives; every device action carries the hold's fencing token, which the device worker checks.
+ * (the device's lock shows the position). The hold is a lease the run renews while it lives;
+ * every device action carries the hold's fencing token, which the device worker checks. Every
+ * other device its steps name is taken at the start too, all in sorted order.
  *
  * A session does not hold the board while a human decides: approval steps are not allowed
  * inside, and when an inner device step escalates (board offline) the session lets go of the

@@ -1,40 +1,29 @@
 /**
- * What every device step shares. A lone action goes straight to the device's task queue, whose
- * worker has one slot: that queue is what serialises uploads. Inside a session the action
- * carries the session's fencing token; a lone action that meets a session holding the board is
- * refused and queues for the device's lock like a session would. When the board stays offline
- * after the retries, the step ends SKIPPED and a human is asked: retry, skip or abort.
+ * What every device step shares. Each action goes through the device's lock (device-access.ts):
+ * alone, it waits in line for a hold of its own; inside a device_session, it uses the session's
+ * hold. The device worker checks the hold's fencing token. When the board stays offline after
+ * the retries, the step ends SKIPPED and a human is asked: retry, skip or abort. Runs recorded
+ * before the lock's update replay the signal-based path they took (device-legacy.ts).
  */
 import { z } from 'zod';
 import {
   ActivityCancellationType,
-  ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  patched,
   proxyActivities,
-  TimeoutFailure,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import { durationSchema, durationToMs } from '../contracts/duration';
 import { toRetryPolicy } from '../spec/common';
 import type { RetrySpec, EscalationSpec } from '../contracts/spec';
-import { errorMessage } from './errors';
-import {
-  DEVICE_ID_RE,
-  DeviceFailure,
-  type DeviceActivities,
-  type DeviceSettings,
-  type ActionOutcome,
-} from '../contracts/device';
-import {
-  acquireDevice,
-  actionOutcome,
-  deviceSettingsOf,
-  enclosingSession,
-  reportOutcome,
-  type DeviceSession,
-} from './device-hold';
+import { DEVICE_ID_RE, DeviceFailure, type DeviceActivities, type DeviceSettings } from '../contracts/device';
+import { offlineReason, type DeviceAction, type DeviceAccess, type End } from './device-act';
+import { tryWithLock } from './device-access';
+import { DEVICE_ACCESS_PATCH, enclosingSession, legacyTryOnce } from './device-legacy';
 import { StepSkipped, type StepContext } from './step-kind';
+
+export type { DeviceAction, DeviceAccess } from './device-act';
 
 export const escalationSchema: z.ZodType<EscalationSpec> = z.strictObject({
   timeout: durationSchema.optional(),
@@ -46,23 +35,6 @@ export const ESCALATION_CHOICES = ['retry', 'skip', 'abort'] as const;
 type EscalationChoice = (typeof ESCALATION_CHOICES)[number];
 const DEFAULT_ESCALATION_TIMEOUT = '24h';
 
-export interface DeviceAction<T> {
-  kind: 'upload' | 'command';
-  ctx: StepContext;
-  /** The step's `device` field (may hold expressions); inside a session it defaults to the session's device. */
-  device: string | undefined;
-  /** For people: what was being done, e.g. `upload of build/fw.bin`. */
-  what: string;
-  escalation?: EscalationSpec;
-  perform(access: DeviceAccess, deviceId: string): Promise<T>;
-}
-
-/** What an action needs to reach the device: its settings, and the fencing token of a hold if any. */
-export interface DeviceAccess {
-  settings: DeviceSettings;
-  token?: number;
-}
-
 function invalid(ctx: StepContext, message: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: 'InvalidSpec',
@@ -71,33 +43,18 @@ function invalid(ctx: StepContext, message: string): ApplicationFailure {
   });
 }
 
+/** A device id from a step's `device` field (or its session's device), checked. */
 export function resolveDeviceId(ctx: StepContext, device: string | undefined): string {
   if (device === undefined) {
-    const session = enclosingSession(ctx.path);
-    if (!session) throw invalid(ctx, 'device is required outside a device_session');
-    return session.deviceId;
+    const session = ctx.devices.session?.primary ?? enclosingSession(ctx.path)?.deviceId;
+    if (session === undefined) throw invalid(ctx, 'device is required outside a device_session');
+    return session;
   }
   const id = ctx.resolve(device);
   if (typeof id !== 'string' || !DEVICE_ID_RE.test(id)) {
     throw invalid(ctx, `device must resolve to a device id (letters, digits, _ or -), got ${JSON.stringify(id)}`);
   }
   return id;
-}
-
-/** Why the board counts as offline, or undefined when the failure is of another kind. */
-function offlineReason(err: unknown, settings: DeviceSettings | undefined): string | undefined {
-  if (err instanceof ApplicationFailure && err.type === DeviceFailure.Unreachable) return err.message;
-  if (!(err instanceof ActivityFailure)) return undefined;
-  const cause = err.cause;
-  const offline: string[] = [DeviceFailure.Unreachable, DeviceFailure.PortBusy, DeviceFailure.LockUnavailable];
-  if (cause instanceof ApplicationFailure && cause.type && offline.includes(cause.type)) {
-    const attempts = settings ? ` after ${settings.retry.maximumAttempts} attempt(s)` : '';
-    return `${cause.message}${attempts}`;
-  }
-  if (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START') {
-    return `no device worker took the action within ${settings?.pickupTimeoutMs ?? '?'} ms (is the worker for ${settings?.taskQueue} running?)`;
-  }
-  return undefined;
 }
 
 /** The step's retry overrides on top of the device's configured policy. */
@@ -123,11 +80,32 @@ export function deviceActivities(
   });
 }
 
+/** How this run reaches the device for one try: through the lock, or as a run recorded before it did. */
+type TryOnce = <T>(a: DeviceAction<T>, deviceId: string) => Promise<End<T>>;
+
+function accessPath(
+  ctx: StepContext,
+  deviceId: string,
+): {
+  tryOnce: TryOnce;
+  releaseWhile?: <R>(fn: () => Promise<R>) => Promise<R>;
+} {
+  const session = ctx.devices.session;
+  if (session)
+    return { tryOnce: (a, id) => tryWithLock(a, id, ctx.devices), releaseWhile: (fn) => session.releaseWhile(fn) };
+  const legacy = enclosingSession(ctx.path, deviceId) ?? (enclosingSession(ctx.path) ? undefined : null);
+  if (legacy)
+    return { tryOnce: (a, id) => legacyTryOnce(a, id, legacy), releaseWhile: (fn) => legacy.releaseWhile(fn) };
+  if (legacy === null && patched(DEVICE_ACCESS_PATCH)) return { tryOnce: (a, id) => tryWithLock(a, id, ctx.devices) };
+  return { tryOnce: (a, id) => legacyTryOnce(a, id, undefined) };
+}
+
 async function escalate(
   a: DeviceAction<unknown>,
   deviceId: string,
   reason: string,
   round: number,
+  releaseWhile: (<R>(fn: () => Promise<R>) => Promise<R>) | undefined,
 ): Promise<{ choice: EscalationChoice; by: string }> {
   const esc = a.escalation ?? {};
   const ask = () =>
@@ -141,85 +119,24 @@ async function escalate(
       choices: [...ESCALATION_CHOICES],
     });
   // A session lets go of the board while a human decides; it queues again on retry.
-  const session = enclosingSession(a.ctx.path, deviceId);
-  const decision = session ? await session.releaseWhile(ask) : await ask();
+  const decision = releaseWhile ? await releaseWhile(ask) : await ask();
   if (decision.timedOut) return { choice: esc.onTimeout ?? 'skip', by: 'timeout' };
   const choice =
     (decision.choice as EscalationChoice | undefined) ?? (decision.decision === 'approve' ? 'retry' : 'skip');
   return { choice, by: decision.by };
 }
 
-/** How one try at the action ended (its activity's retries included). */
-type End<T> =
-  | { kind: 'done'; result: T }
-  | { kind: 'offline'; reason: string }
-  /** A lone action met another run's session holding the board. */
-  | { kind: 'held' }
-  | { kind: 'failed'; error: unknown };
-
-const heldBySession = (err: unknown) =>
-  err instanceof ActivityFailure &&
-  err.cause instanceof ApplicationFailure &&
-  err.cause.type === DeviceFailure.HeldBySession;
-
-async function act<T>(
-  a: DeviceAction<T>,
-  deviceId: string,
-  access: DeviceAccess,
-): Promise<{ end: End<T>; outcome?: ActionOutcome }> {
-  const started = Date.now();
-  const outcome = (status: ActionOutcome['status'], error?: string) =>
-    actionOutcome({ kind: a.kind, status, durationMs: Date.now() - started, stepPath: a.ctx.path, error });
-  try {
-    return { end: { kind: 'done', result: await a.perform(access, deviceId) }, outcome: outcome('completed') };
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    if (heldBySession(err) && access.token === undefined) return { end: { kind: 'held' } };
-    const reason = offlineReason(err, access.settings);
-    if (reason !== undefined)
-      return { end: { kind: 'offline', reason }, outcome: outcome('skipped', errorMessage(err)) };
-    return { end: { kind: 'failed', error: err }, outcome: outcome('failed', errorMessage(err)) };
-  }
-}
-
-/** Queues for the device (first come, first served), acts with the hold's token, releases. */
-async function actHolding<T>(a: DeviceAction<T>, deviceId: string): Promise<End<T>> {
-  const hold = await acquireDevice(deviceId, a.ctx.path);
-  let outcome: ActionOutcome | undefined;
-  try {
-    const done = await act(a, deviceId, { settings: hold.settings, token: hold.token });
-    outcome = done.outcome;
-    return done.end;
-  } finally {
-    // One signal frees the device and records the result.
-    await hold.release(outcome);
-  }
-}
-
-async function tryOnce<T>(a: DeviceAction<T>, deviceId: string, session: DeviceSession | undefined): Promise<End<T>> {
-  if (session) {
-    const hold = await session.acquire();
-    const done = await act(a, deviceId, { settings: hold.settings, token: hold.token });
-    if (done.outcome) await reportOutcome(deviceId, done.outcome);
-    return done.end;
-  }
-  const done = await act(a, deviceId, { settings: await deviceSettingsOf(deviceId) });
-  if (done.end.kind === 'held') return actHolding(a, deviceId);
-  if (done.outcome) await reportOutcome(deviceId, done.outcome);
-  return done.end;
-}
-
 /** One try; `done: false` when the board is offline (or nobody serves it). */
 async function attempt<T>(
   a: DeviceAction<T>,
   deviceId: string,
-  session: DeviceSession | undefined,
+  tryOnce: TryOnce,
 ): Promise<{ done: true; result: T } | { done: false; reason: string }> {
   let end: End<T>;
   try {
-    end = await tryOnce(a, deviceId, session);
+    end = await tryOnce(a, deviceId);
   } catch (err) {
-    // Asking the lock failed: the device has no worker that ever started.
+    // Asking the lock failed: nothing serves the device.
     const reason = isCancellation(err) ? undefined : offlineReason(err, undefined);
     if (reason === undefined) throw err;
     return { done: false, reason };
@@ -237,9 +154,10 @@ async function attempt<T>(
 export async function runDeviceAction<T>(a: DeviceAction<T>): Promise<T | StepSkipped> {
   const deviceId = resolveDeviceId(a.ctx, a.device);
   for (let round = 1; ; round++) {
-    const tried = await attempt(a, deviceId, enclosingSession(a.ctx.path, deviceId));
+    const path = accessPath(a.ctx, deviceId);
+    const tried = await attempt(a, deviceId, path.tryOnce);
     if (tried.done) return tried.result;
-    const { choice, by } = await escalate(a, deviceId, tried.reason, round);
+    const { choice, by } = await escalate(a, deviceId, tried.reason, round, path.releaseWhile);
     if (choice === 'retry') continue;
     if (choice === 'abort') {
       throw ApplicationFailure.create({

@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { durationSchema, durationToMs } from '../contracts/duration';
 import { stepIdSchema } from '../spec/common';
-import type { DeviceSessionStep } from '../contracts/spec';
+import type { DeviceSessionStep, Step } from '../contracts/spec';
 import { resolveDeviceId } from './device-action';
-import { DeviceFailure } from '../contracts/device';
-import { closeSession, DeviceSession, nestedStepIds, openSession } from './device-hold';
-import type { StepKind } from './step-kind';
+import { SessionHolds } from './device-access';
+import { DEVICE_ACCESS_PATCH, enclosingSession, runLegacySession } from './device-legacy';
+import type { StepContext, StepKind } from './step-kind';
+
+const DEVICE_STEP_KINDS: ReadonlySet<Step['kind']> = new Set(['device_session', 'device_upload', 'device_command']);
 
 function approvalsWithin(steps: unknown, path: Array<string | number> = []): Array<Array<string | number>> {
   if (Array.isArray(steps)) return steps.flatMap((s, i) => approvalsWithin(s, [...path, i]));
@@ -14,6 +16,31 @@ function approvalsWithin(steps: unknown, path: Array<string | number> = []): Arr
   const o = steps as Record<string, unknown>;
   const here = o.kind === 'approval' && typeof o.id === 'string' ? [path] : [];
   return [...here, ...Object.entries(o).flatMap(([k, v]) => approvalsWithin(v, [...path, k]))];
+}
+
+/**
+ * Every device the session's steps name, resolved now: the session takes them all at its start,
+ * in sorted order, so sessions over the same devices always queue for them in the same order.
+ */
+function devicesOf(step: DeviceSessionStep, ctx: StepContext, own: string): string[] {
+  const ids = new Set([own]);
+  for (const inner of ctx.descendants(step.steps)) {
+    if (!DEVICE_STEP_KINDS.has(inner.kind)) continue;
+    const device = (inner as { device?: string }).device;
+    if (device === undefined) continue;
+    try {
+      ids.add(resolveDeviceId(ctx, device));
+    } catch (err) {
+      throw ApplicationFailure.create({
+        type: 'InvalidSpec',
+        message:
+          `step "${ctx.path}": the device of its step "${inner.id}" must be known when the session starts ` +
+          `(it takes all its devices at once, in order; name it from inputs or earlier steps): ${(err as Error).message}`,
+        nonRetryable: true,
+      });
+    }
+  }
+  return [...ids].sort();
 }
 
 export const deviceSessionKind: StepKind<DeviceSessionStep> = {
@@ -49,20 +76,23 @@ export const deviceSessionKind: StepKind<DeviceSessionStep> = {
         nonRetryable: true,
       });
     }
-    const session = new DeviceSession(ctx.path, deviceId, nestedStepIds(step.steps), leaseMs);
-    openSession(session);
+    const outer = ctx.devices.session;
     const started = Date.now();
-    try {
-      try {
-        await session.acquire();
-      } catch (err) {
-        // A device nobody serves: inner device steps find that out too and escalate one by one.
-        if (!(err instanceof ApplicationFailure && err.type === DeviceFailure.Unreachable)) throw err;
-      }
+    if (outer) {
+      // Nested: the enclosing session took this device with the others at its start.
       const output = await ctx.runSteps(step.steps);
       return { deviceId, heldMs: Date.now() - started, output };
+    }
+    if (enclosingSession(ctx.path) || !patched(DEVICE_ACCESS_PATCH)) {
+      return runLegacySession(step.steps, ctx, deviceId, leaseMs);
+    }
+    const devices = devicesOf(step, ctx, deviceId);
+    const session = new SessionHolds(ctx.path, deviceId, devices, ctx.devices.requests, leaseMs);
+    try {
+      await session.takeAll();
+      const output = await ctx.runSteps(step.steps, session);
+      return { deviceId, ...(devices.length > 1 && { devices }), heldMs: Date.now() - started, output };
     } finally {
-      closeSession(session);
       await session.end();
     }
   },

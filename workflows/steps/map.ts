@@ -31,7 +31,8 @@ export const mapKind: StepKind<MapStep> = {
     }
     const limit = step.maxConcurrency ?? DEFAULT_MAP_CONCURRENCY;
     const perChild = ctx.options.maxInlineMapItems;
-    if (items.length > perChild && patched(MAP_IN_CHILDREN_PATCH)) {
+    // Items inside a device_session share its holds, which a child workflow cannot: they run here.
+    if (items.length > perChild && !ctx.devices.session && patched(MAP_IN_CHILDREN_PATCH)) {
       const locals = items.map((item, index) => ({ item, index }));
       const outcomes = await ctx.runInChildren(step.steps, locals, {
         perChild,

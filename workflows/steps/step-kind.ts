@@ -3,6 +3,7 @@ import type { Condition, Step, Spec, BaseStep } from '../contracts/spec';
 import type { FragmentInput, FragmentOutcome, RunOptions } from '../contracts/run';
 import type { StepLedger } from '../llm/ledger';
 import type { ApprovalDecision, ApprovalRequest } from '../approvals/approval-request';
+import type { DeviceContext, DeviceSessionScope } from './device-scope';
 
 /** Step lists nested inside a step, and how their ids are seen by later steps. */
 export interface NestedSteps {
@@ -29,8 +30,15 @@ export interface StepContext {
   /** Resolves `${...}` expressions inside any JSON value in the current scope. */
   resolve(value: unknown): unknown;
   evaluate(condition: Condition): boolean;
-  /** Runs a nested list in this scope (parallel, branch): its step ids stay global. Returns the last output. */
-  runSteps(steps: Step[]): Promise<unknown>;
+  /**
+   * Runs a nested list in this scope (parallel, branch): its step ids stay global. Returns the last
+   * output. `session`: the device session whose holds the list's steps share (a device_session).
+   */
+  runSteps(steps: Step[], session?: DeviceSessionScope): Promise<unknown>;
+  /** Every step nested in `steps`, at any depth (through each kind's nested lists). */
+  descendants(steps: Step[]): Step[];
+  /** The run's way to ask for devices, and the session whose holds this step shares, if any. */
+  readonly devices: DeviceContext;
   /**
    * Runs a nested list in a fresh scope with extra locals (one `map` item); its steps' paths are
    * `<this path>[key].<id>`. Returns the last output.

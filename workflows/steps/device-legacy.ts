@@ -1,20 +1,15 @@
 /**
- * A run's side of the device locks: asking for a device, waiting in line, renewing the lease
- * while holding, handing it back. Module state is per workflow execution, so `waits` and
- * `sessions` belong to one run; replay rebuilds them from the recorded signals.
- *
- * A session may hold a board for hours: its lease is renewed by a child workflow of its own
- * (`deviceLeaseKeeper`) that continues as new, so the renewals never grow the run's history.
- * The keeper ends with the hold (cancelled at release) or with the run (parent close policy),
- * and renews only while workers run it: a run whose workers are gone still loses the board when
- * its lease runs out, and the fencing token stops it acting afterwards.
+ * How runs recorded before DEVICE_ACCESS_PATCH reach a device, kept as it was so that they replay
+ * and finish: a lone action goes straight to the device's task queue (joining the lock's line by
+ * signal only when a session holds the board), a session asks the lock by signal and hears its
+ * grant by signal. Module state is per workflow execution (`waits`, `sessions`); replay rebuilds
+ * it from the recorded signals. New device steps never come here (device-access.ts).
  */
 import {
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowCancellationType,
   condition,
-  continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
@@ -36,15 +31,21 @@ import {
   deviceLockWithdrawSignal,
   deviceLockWorkflowId,
   deviceQueuePositionSignal,
-  deviceQueueQuery,
   deviceSettingsSignal,
   type ActionOutcome,
   type DeviceSettings,
   type DeviceWaitView,
   type Grant,
 } from '../contracts/device';
+import { act, type DeviceAction, type End } from './device-act';
+import { deviceLeaseKeeper, LEASE_KEEPER_PATCH, renewEveryMs } from './device-lease-keeper';
+import type { StepContext } from './step-kind';
+import type { Step } from '../contracts/spec';
 
-export interface DeviceHold {
+/** Device steps that reach their first device after this marker go through the lock's update. */
+export const DEVICE_ACCESS_PATCH = 'device-access-by-update';
+
+interface LegacyHold {
   readonly deviceId: string;
   readonly requestId: string;
   readonly token: number;
@@ -104,7 +105,6 @@ function installHandlers(): void {
     wait.revoked = true;
     wait.view.state = 'revoked';
   });
-  setHandler(deviceQueueQuery, () => [...waits.values()].map((w) => ({ ...w.view })));
   setHandler(deviceSettingsSignal, ({ requestId, settings }) => void settingsReplies.set(requestId, settings));
 }
 
@@ -141,39 +141,9 @@ export function deviceSettingsOf(deviceId: string): Promise<DeviceSettings> {
   return known;
 }
 
-/** The run's waits and holds, as its `deviceQueue` query shows them. */
-export function deviceWaits(): DeviceWaitView[] {
+/** The run's waits and holds by signal, for its `deviceQueue` query. */
+export function legacyWaits(): DeviceWaitView[] {
   return [...waits.values()].map((w) => ({ ...w.view }));
-}
-
-export const DEVICE_LEASE_KEEPER_WORKFLOW = 'deviceLeaseKeeper';
-/** Runs before it renewed a session's lease in the run's own history, a timer and a signal each time. */
-export const LEASE_KEEPER_PATCH = 'device-lease-keeper-child';
-/** Renewals one execution of a keeper sends before it continues as new (about 10 events each). */
-export const LEASE_RENEWALS_PER_RUN = 10;
-
-export interface LeaseKeeperInput {
-  deviceId: string;
-  requestId: string;
-  token: number;
-  leaseMs: number;
-}
-
-const renewEveryMs = (leaseMs: number) => Math.max(1, Math.floor(leaseMs / 3));
-
-/**
- * Renews one hold's lease (every third of it) until cancelled. The lock ignores a renewal whose
- * token is not its holder's, so a keeper that outlives its hold changes nothing.
- */
-export async function deviceLeaseKeeper(input: LeaseKeeperInput): Promise<void> {
-  const lock = lockOf(input.deviceId);
-  for (let renewed = 0; ; renewed++) {
-    if (renewed >= LEASE_RENEWALS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof deviceLeaseKeeper>(input);
-    }
-    await sleep(renewEveryMs(input.leaseMs));
-    await lock.signal(deviceLockRenewSignal, { requestId: input.requestId, token: input.token });
-  }
 }
 
 /**
@@ -181,12 +151,12 @@ export async function deviceLeaseKeeper(input: LeaseKeeperInput): Promise<void> 
  * DeviceUnreachable when the device has no lock, i.e. its worker never started. A hold kept
  * across several steps (a session) renews its lease in a keeper child workflow.
  */
-export async function acquireDevice(
+async function acquireDevice(
   deviceId: string,
   stepPath: string,
   leaseMs?: number,
   opts: { renewInChild?: boolean } = {},
-): Promise<DeviceHold> {
+): Promise<LegacyHold> {
   installHandlers();
   const requestId = uuid4();
   const wait: Wait = {
@@ -249,10 +219,6 @@ export async function acquireDevice(
   };
 }
 
-export function actionOutcome(outcome: Omit<ActionOutcome, 'workflowId' | 'at'>): ActionOutcome {
-  return { ...outcome, workflowId: workflowInfo().workflowId, at: new Date().toISOString() };
-}
-
 export function reportOutcome(deviceId: string, outcome: ActionOutcome): Promise<void> {
   return signalLock(() => lockOf(deviceId).signal(deviceLockReportSignal, outcome));
 }
@@ -260,7 +226,7 @@ export function reportOutcome(deviceId: string, outcome: ActionOutcome): Promise
 // ---- Sessions: a hold shared by the steps nested in a device_session. ----
 
 export class DeviceSession {
-  hold: DeviceHold | undefined;
+  hold: LegacyHold | undefined;
 
   constructor(
     readonly path: string,
@@ -282,7 +248,7 @@ export class DeviceSession {
     return this.innerIds.has(id) && (this.prefix === '' || stepPath.startsWith(`${this.prefix}.`));
   }
 
-  async acquire(): Promise<DeviceHold> {
+  async acquire(): Promise<LegacyHold> {
     this.hold ??= await acquireDevice(this.deviceId, this.path, this.leaseMs, { renewInChild: true });
     return this.hold;
   }
@@ -329,4 +295,61 @@ export function nestedStepIds(value: unknown, out = new Set<string>()): Set<stri
     Object.values(o).forEach((v) => nestedStepIds(v, out));
   }
   return out;
+}
+
+/** Queues for the device (first come, first served), acts with the hold's token, releases. */
+async function actHolding<T>(a: DeviceAction<T>, deviceId: string): Promise<End<T>> {
+  const hold = await acquireDevice(deviceId, a.ctx.path);
+  let outcome: ActionOutcome | undefined;
+  try {
+    const done = await act(a, deviceId, { settings: hold.settings, token: hold.token });
+    outcome = done.outcome;
+    return done.end;
+  } finally {
+    // One signal frees the device and records the result.
+    await hold.release(outcome);
+  }
+}
+
+/** One try as runs recorded before DEVICE_ACCESS_PATCH made it: lone actions first go straight to the board. */
+export async function legacyTryOnce<T>(
+  a: DeviceAction<T>,
+  deviceId: string,
+  session: DeviceSession | undefined,
+): Promise<End<T>> {
+  if (session) {
+    const hold = await session.acquire();
+    const done = await act(a, deviceId, { settings: hold.settings, token: hold.token });
+    if (done.outcome) await reportOutcome(deviceId, done.outcome);
+    return done.end;
+  }
+  const done = await act(a, deviceId, { settings: await deviceSettingsOf(deviceId) });
+  if (done.end.kind === 'held') return actHolding(a, deviceId);
+  if (done.outcome) await reportOutcome(deviceId, done.outcome);
+  return done.end;
+}
+
+/** A device_session as runs recorded before DEVICE_ACCESS_PATCH ran it. */
+export async function runLegacySession(
+  steps: Step[],
+  ctx: StepContext,
+  deviceId: string,
+  leaseMs: number | undefined,
+): Promise<{ deviceId: string; heldMs: number; output: unknown }> {
+  const session = new DeviceSession(ctx.path, deviceId, nestedStepIds(steps), leaseMs);
+  openSession(session);
+  const started = Date.now();
+  try {
+    try {
+      await session.acquire();
+    } catch (err) {
+      // A device nobody serves: inner device steps find that out too and escalate one by one.
+      if (!(err instanceof ApplicationFailure && err.type === DeviceFailure.Unreachable)) throw err;
+    }
+    const output = await ctx.runSteps(steps);
+    return { deviceId, heldMs: Date.now() - started, output };
+  } finally {
+    closeSession(session);
+    await session.end();
+  }
 }

@@ -1,0 +1,142 @@
+/**
+ * The orchestrator worker's side of a device's lock: `acquireDevice` joins the device's line with
+ * Update-with-Start on its lock workflow and returns the grant when it is the request's turn, so
+ * a run hears nothing by signal and its history holds one activity per wait. Near the front of
+ * the line it waits inside the lock (an update that returns with the grant); further back it
+ * reads its place by query, so a lock has only a few updates in flight however long the line.
+ *
+ * The lock runs on the device's own task queue: when no device worker serves it, nothing takes
+ * the request, and after the device's pickup timeout (from the lock's memo) the device counts as
+ * offline. A request given up that way is withdrawn, so the lock refuses it if it arrives later.
+ */
+import { Context } from '@temporalio/activity';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  DEFAULT_LOCK_PICKUP_MS,
+  DEVICE_LOCK_WORKFLOW,
+  DEVICE_SETTINGS_MEMO,
+  DeviceFailure,
+  deviceAcquireUpdate,
+  deviceLockStateQuery,
+  deviceLockWithdrawSignal,
+  deviceLockWorkflowId,
+  deviceTaskQueue,
+  type AcquireDeviceInput,
+  type AcquireReply,
+  type AcquireWaitProgress,
+  type DeviceLockActivities,
+  type DeviceSettings,
+  type DeviceLockStart,
+  type Grant,
+} from '../../workflows/contracts/device';
+
+/** Requests this near the front wait inside the lock (an update each); the rest read their place by query. */
+const FRONT = 5;
+/** Longest a waiting update stays open (then it is sent again), and how often the rest look at the line. */
+const WAIT_IN_LOCK_MS = 30_000;
+const LOOK_EVERY_MS = 500;
+const HEARTBEAT_EVERY_MS = 2000;
+
+const unreachable = (message: string) =>
+  ApplicationFailure.create({ type: DeviceFailure.Unreachable, message, nonRetryable: true });
+
+/** The lock's recorded settings, or undefined for a lock that never kept them; not found → not served. */
+async function recordedSettings(client: Client, deviceId: string): Promise<DeviceSettings | undefined> {
+  try {
+    const described = await client.workflow.getHandle(deviceLockWorkflowId(deviceId)).describe();
+    return (await described.memo)?.[DEVICE_SETTINGS_MEMO] as DeviceSettings | undefined;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    throw unreachable(
+      `device "${deviceId}" is not served: no lock workflow ${deviceLockWorkflowId(deviceId)} (has its device worker ever started?)`,
+    );
+  }
+}
+
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+export function createDeviceLockActivities(): DeviceLockActivities {
+  return {
+    async acquireDevice(input: AcquireDeviceInput): Promise<Grant> {
+      const ctx = Context.current();
+      const client = ctx.client;
+      const cancelled = ctx.cancellationSignal;
+      const { deviceId, requestId } = input;
+      const request = { requestId, workflowId: input.workflowId, stepPath: input.stepPath, leaseMs: input.leaseMs };
+      const lock = client.workflow.getHandle(deviceLockWorkflowId(deviceId));
+      let progress: AcquireWaitProgress = { deviceId, position: 0, waiting: 0 };
+      const beating = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
+      ctx.heartbeat(progress);
+      let calls = 0;
+      const updateId = () => `${requestId}.${ctx.info.attempt}.${++calls}`;
+      const withdraw = (refuseLater: boolean) =>
+        lock.signal(deviceLockWithdrawSignal, { requestId, refuseLater }).catch(() => undefined);
+      try {
+        const settings = await recordedSettings(client, deviceId);
+        const pickupMs = settings?.pickupTimeoutMs ?? DEFAULT_LOCK_PICKUP_MS;
+        // Join the line, starting the lock if it is not running; nothing taking it in time means nothing serves the device.
+        const joined = AbortSignal.any([cancelled, AbortSignal.timeout(pickupMs)]);
+        let reply: AcquireReply;
+        try {
+          reply = await client.withAbortSignal(joined, () =>
+            client.workflow.executeUpdateWithStart(deviceAcquireUpdate, {
+              args: [request],
+              updateId: updateId(),
+              startWorkflowOperation: new WithStartWorkflowOperation(DEVICE_LOCK_WORKFLOW, {
+                workflowId: deviceLockWorkflowId(deviceId),
+                taskQueue: deviceTaskQueue(deviceId),
+                args: [{ deviceId, settings } satisfies DeviceLockStart],
+                workflowIdConflictPolicy: 'USE_EXISTING',
+                staticSummary: `Device lock of ${deviceId}`,
+              }),
+            }),
+          );
+        } catch (err) {
+          if (!joined.aborted || cancelled.aborted) throw err;
+          await withdraw(true);
+          throw unreachable(
+            `no worker of device "${deviceId}" took the request within ${pickupMs} ms (is the worker for ${deviceTaskQueue(deviceId)} running?)`,
+          );
+        }
+        for (;;) {
+          if ('grant' in reply) return reply.grant;
+          if ('gone' in reply) {
+            throw ApplicationFailure.create({
+              type: DeviceFailure.RequestWithdrawn,
+              message: `request ${requestId} for device "${deviceId}" is no longer in line (withdrawn, or its hold ended)`,
+              nonRetryable: true,
+            });
+          }
+          progress = { deviceId, position: reply.position, waiting: reply.waiting };
+          if (reply.position > FRONT) {
+            await pause(LOOK_EVERY_MS, cancelled);
+            if (cancelled.aborted) throw cancelled.reason;
+            const view = await lock.query(deviceLockStateQuery);
+            const position = view.waiting.findIndex((w) => w.requestId === requestId) + 1;
+            if (position > FRONT) {
+              reply = { position, waiting: view.waiting.length };
+              continue;
+            }
+          }
+          reply = await client.withAbortSignal(cancelled, () =>
+            lock.executeUpdate(deviceAcquireUpdate, {
+              args: [{ ...request, waitMs: WAIT_IN_LOCK_MS }],
+              updateId: updateId(),
+            }),
+          );
+        }
+      } catch (err) {
+        if (!cancelled.aborted) throw err;
+        await withdraw(false);
+        throw cancelled.reason;
+      } finally {
+        clearInterval(beating);
+      }
+    },
+  };
+}

@@ -116,10 +116,11 @@ export function createDeviceLockActivities(): DeviceLockActivities {
           if (reply.position > FRONT) {
             await pause(LOOK_EVERY_MS, cancelled);
             if (cancelled.aborted) throw cancelled.reason;
-            const view = await lock.query(deviceLockStateQuery);
-            const position = view.waiting.findIndex((w) => w.requestId === requestId) + 1;
+            // A lock that does not answer now (its worker restarting) keeps the request where it was.
+            const view = await lock.query(deviceLockStateQuery).catch(() => undefined);
+            const position = view ? view.waiting.findIndex((w) => w.requestId === requestId) + 1 : reply.position;
             if (position > FRONT) {
-              reply = { position, waiting: view.waiting.length };
+              reply = { position, waiting: view?.waiting.length ?? reply.waiting };
               continue;
             }
           }

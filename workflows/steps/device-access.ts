@@ -27,7 +27,7 @@ import {
   type DeviceLockActivities,
   type DeviceWaitView,
 } from '../contracts/device';
-import { act, type DeviceAction, type End } from './device-act';
+import { act, actAndRelease, type DeviceAction, type End } from './device-act';
 import { deviceLeaseKeeper } from './device-lease-keeper';
 import { legacyWaits } from './device-legacy';
 import type { DeviceContext, DeviceHold, DeviceRequests, DeviceSessionScope, HoldOptions } from './device-scope';
@@ -198,14 +198,5 @@ export async function tryWithLock<T>(a: DeviceAction<T>, deviceId: string, devic
     }
     return done.end;
   }
-  const hold = await devices.requests.hold(deviceId, a.ctx.path);
-  let outcome: ActionOutcome | undefined;
-  try {
-    const done = await act(a, deviceId, { settings: hold.settings, token: hold.token });
-    outcome = done.outcome;
-    return done.end;
-  } finally {
-    // One signal frees the device and records the result.
-    await hold.release(outcome);
-  }
+  return actAndRelease(a, deviceId, await devices.requests.hold(deviceId, a.ctx.path));
 }

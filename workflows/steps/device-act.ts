@@ -85,3 +85,19 @@ export async function act<T>(
     return { end: { kind: 'failed', error: err }, outcome: outcome('failed', errorMessage(err)) };
   }
 }
+
+/** Acts with a hold of its own and hands it back: one release signal frees the device and records the outcome. */
+export async function actAndRelease<T>(
+  a: DeviceAction<T>,
+  deviceId: string,
+  hold: { settings: DeviceSettings; token: number; release(outcome?: ActionOutcome): Promise<void> },
+): Promise<End<T>> {
+  let outcome: ActionOutcome | undefined;
+  try {
+    const done = await act(a, deviceId, { settings: hold.settings, token: hold.token });
+    outcome = done.outcome;
+    return done.end;
+  } finally {
+    await hold.release(outcome);
+  }
+}

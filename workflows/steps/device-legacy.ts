@@ -37,7 +37,7 @@ import {
   type DeviceWaitView,
   type Grant,
 } from '../contracts/device';
-import { act, type DeviceAction, type End } from './device-act';
+import { act, actAndRelease, type DeviceAction, type End } from './device-act';
 import { deviceLeaseKeeper, LEASE_KEEPER_PATCH, renewEveryMs } from './device-lease-keeper';
 import type { StepContext } from './step-kind';
 import type { Step } from '../contracts/spec';
@@ -299,16 +299,7 @@ export function nestedStepIds(value: unknown, out = new Set<string>()): Set<stri
 
 /** Queues for the device (first come, first served), acts with the hold's token, releases. */
 async function actHolding<T>(a: DeviceAction<T>, deviceId: string): Promise<End<T>> {
-  const hold = await acquireDevice(deviceId, a.ctx.path);
-  let outcome: ActionOutcome | undefined;
-  try {
-    const done = await act(a, deviceId, { settings: hold.settings, token: hold.token });
-    outcome = done.outcome;
-    return done.end;
-  } finally {
-    // One signal frees the device and records the result.
-    await hold.release(outcome);
-  }
+  return actAndRelease(a, deviceId, await acquireDevice(deviceId, a.ctx.path));
 }
 
 /** One try as runs recorded before DEVICE_ACCESS_PATCH made it: lone actions first go straight to the board. */

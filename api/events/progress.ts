@@ -1,6 +1,6 @@
 /**
  * step.progress data from an activity's heartbeat details: what the activities that report
- * progress heartbeat (activities/device: UploadProgress, activities/build: BuildProgress,
+ * progress heartbeat (activities/device: UploadProgress and AcquireWaitProgress, activities/build: BuildProgress,
  * activities/llm: LlmHeartbeat, activities/mcp: the tool's progress notification), said plainly.
  */
 
@@ -30,6 +30,12 @@ export function progressFromHeartbeat(details: unknown): Record<string, unknown>
         ...(lines(details.log) && { log: lines(details.log) }),
       },
     };
+  }
+  // A wait in a device's line (AcquireWaitProgress): 1 = next; 0 = not in line yet.
+  const position = num(details.position);
+  const waiting = num(details.waiting);
+  if (typeof details.deviceId === 'string' && position !== undefined && waiting !== undefined) {
+    return { deviceQueue: { deviceId: details.deviceId, position, waiting } };
   }
   // A build: output bytes so far and its last lines (BuildProgress).
   const bytes = num(details.bytes);

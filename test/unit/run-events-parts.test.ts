@@ -8,7 +8,7 @@ import { compareRunEventIds, formatRunEventId, parseRunEventId } from '../../api
 import { progressFromHeartbeat } from '../../api/events/progress';
 import { decodeSpecCursor, encodeSpecCursor } from '../../api/events/spec-cursor';
 import type { BuildProgress } from '../../workflows/contracts/build';
-import type { UploadProgress } from '../../workflows/contracts/device';
+import type { AcquireWaitProgress, UploadProgress } from '../../workflows/contracts/device';
 import type { LlmHeartbeat } from '../../workflows/contracts/llm';
 
 describe('run event ids', () => {
@@ -68,6 +68,11 @@ describe('step.progress from heartbeats', () => {
     assert.deepEqual(progressFromHeartbeat(beat), {
       upload: { phase: 'upload', bytesWritten: 3072, totalBytes: 4096, percent: 75, log: ['a', 'b'] },
     });
+  });
+
+  test("a wait in a device's line: the place and the length of the line", () => {
+    const beat: AcquireWaitProgress = { deviceId: 'k1', position: 2, waiting: 5 };
+    assert.deepEqual(progressFromHeartbeat(beat), { deviceQueue: { deviceId: 'k1', position: 2, waiting: 5 } });
   });
 
   test('a build: its output so far and its last lines', () => {

@@ -19,7 +19,11 @@ const stepStatusSchema = z.enum(['running', 'waiting', 'completed', 'failed', 'c
 export const stepTimelineEntrySchema = z.object({
   path: z.string().meta({ description: 'Step path: `fetch`, or `each[2].fetch` inside a map.' }),
   kind: z.string().nullable(),
-  status: stepStatusSchema.nullable().meta({ description: "null when no worker could report the run's steps." }),
+  status: stepStatusSchema.nullable().meta({
+    description:
+      "From the execution's step records: its result's once completed, else folded from its history (no worker " +
+      'is asked).',
+  }),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   activities: z.number().int().meta({ description: 'Activities the step scheduled (model calls, tool calls, …).' }),
@@ -44,9 +48,6 @@ export const stepTimelineSchema = z.object({
   runId: z.string().meta({ description: 'The execution asked for (the latest by default).' }),
   runs: z.array(z.string()).meta({ description: 'The continue-as-new chain up to runId, first execution first.' }),
   steps: z.array(stepTimelineEntrySchema).meta({ description: 'Ordered by start time.' }),
-  progressError: z.string().optional().meta({
-    description: 'Set when no worker answered for some execution: its steps come from the history alone.',
-  }),
 });
 export type StepTimeline = z.infer<typeof stepTimelineSchema>;
 

@@ -47,12 +47,10 @@ export class HistoryService {
     const last = await this.reader.describe(workflowId, runId);
     const runs = await this.reader.chain(workflowId, last.runId);
     const executions: ExecutionSteps[] = [];
-    const errors: string[] = [];
     for (const [i, id] of runs.entries()) {
       const description = id === last.runId ? last : await this.reader.describe(workflowId, id);
       const history = await this.reader.history(workflowId, id);
-      const { records, error } = await this.reader.records(workflowId, description);
-      if (error) errors.push(error);
+      const records = await this.reader.stepRecords(description, history);
       const first = history.events?.[0];
       const input = first && this.reader.inputOf(first);
       const kinds = new Map(allSteps(input?.spec?.steps ?? []).map((s) => [s.id, s.kind]));
@@ -71,7 +69,6 @@ export class HistoryService {
       runId: last.runId,
       runs,
       steps: buildTimeline(workflowId, executions),
-      ...(errors.length > 0 && { progressError: errors.join('; ') }),
     };
   }
 }

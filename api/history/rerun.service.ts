@@ -139,7 +139,7 @@ export class RerunService {
       [...needed].filter((id) => !again.has(id) && merged[id]?.status === 'completed' && !hasOutput(merged[id]));
     for (const runId of [...runs].reverse()) {
       const description = runId === last.runId ? last : await this.reader.describe(workflowId, runId);
-      const { records, error } = await this.reader.records(workflowId, description);
+      const { records, error } = await this.reader.recordsWithOutputs(workflowId, description);
       if (!records) {
         throw new ConflictException(
           `the recorded outputs of run "${workflowId}" could not be read: ${error} (start a worker and try again)`,

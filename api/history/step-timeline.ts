@@ -18,7 +18,7 @@ export interface PendingActivity {
 export interface ExecutionSteps {
   runId: string;
   history: History;
-  /** Absent when no worker could report them: the timeline then comes from the history alone. */
+  /** The execution's step records (history-progress.ts); absent: the timeline comes from its activities alone. */
   records?: Record<string, StepRecord>;
   /** Activities scheduled and not finished (a running execution), with their retry state. */
   pending?: PendingActivity[];

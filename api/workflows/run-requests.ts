@@ -3,6 +3,7 @@ import type { RunOptions } from '../../workflows/contracts/run';
 import { budgetSchema } from '../../workflows/llm/step-fields';
 import { DEFAULT_SPEC_LIMITS, specSchema, specVersionSchema } from '../../workflows/spec/schema';
 import { checkNesting } from '../../workflows/spec/validate';
+import { LIVE_PROGRESS_TIMEOUT_MS } from '../history/run-reader';
 import { specNameSchema } from '../specs/spec-requests';
 import { intQueryParam } from '../validation/query-params';
 import { boundedText } from '../validation/text';
@@ -111,6 +112,20 @@ export const listRunsQuerySchema = z.strictObject({
   nextPageToken: z.string().regex(PAGE_TOKEN_PATTERN, 'must be a nextPageToken returned by this endpoint').optional(),
 });
 export type ListRunsQuery = z.infer<typeof listRunsQuerySchema>;
+
+export const getRunQuerySchema = z.strictObject({
+  live: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true')
+    .meta({
+      description:
+        "true: a running run's progress comes from its worker (the progress query: outputs, usage, budgets), if " +
+        `it answers within ${LIVE_PROGRESS_TIMEOUT_MS} ms; otherwise, and for closed runs, from the history or ` +
+        'result as without it.',
+    }),
+});
+export type GetRunQuery = z.infer<typeof getRunQuerySchema>;
 
 export const approvalBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),

@@ -1,5 +1,6 @@
 /** Response shapes of /workflows, as zod schemas so the OpenAPI document and the types agree. */
 import { z } from 'zod';
+import { PROGRESS_SOURCES } from '../history/history-progress';
 import { runLinksSchema } from '../history/history-views';
 import { runStatusSchema } from './run-status';
 
@@ -37,10 +38,28 @@ export const runDetailSchema = runSummarySchema.extend({
     description:
       "Tokens and cost of the run's model calls so far (from the run's memo; also in progress.usage and result.usage).",
   }),
-  progress: z.unknown().optional().meta({
-    description: "The run's progress query (phase, steps, pendingApprovals); absent when no worker could answer.",
+  progress: z
+    .unknown()
+    .optional()
+    .meta({
+      description:
+        "The run's progress (spec, phase, current, steps, pendingApprovals, generation; the `progress` query's shape), " +
+        'read without waiting on a worker: see progressSource. From the history, steps have no outputs (except steps ' +
+        'carried across continue-as-new), no per-step usage and no budgets; container steps (parallel, branch, ' +
+        'device_session) are inferred from the steps inside them. Absent for a workflow that is not a spec run.',
+    }),
+  progressSource: z
+    .enum(PROGRESS_SOURCES)
+    .optional()
+    .meta({
+      description:
+        "Where progress came from: `result` (a completed run's step records), `history` (folded from the latest " +
+        "execution's history: every other run, and a running one unless `live=true` was answered), `live` (the " +
+        "worker's answer to the progress query, asked only with `live=true` and only while the run is open).",
+    }),
+  progressError: z.string().optional().meta({
+    description: 'Why live progress was not used (the worker did not answer in time), or why there is no progress.',
   }),
-  progressError: z.string().optional(),
   result: z.unknown().optional().meta({ description: 'The run result ({ output, steps }) once completed.' }),
   failure: runFailureSchema
     .optional()

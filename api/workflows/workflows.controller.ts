@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, R
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Identity } from '../../workflows/contracts/identity';
 import { CurrentIdentity, RequireRole } from '../auth';
+import { LIVE_PROGRESS_TIMEOUT_MS } from '../history/run-reader';
 import {
   ApiBadRequest,
   ApiPathParamFrom,
@@ -13,6 +14,7 @@ import {
 import { ZodValidationPipe } from '../validation/zod-validation.pipe';
 import {
   approvalBodySchema,
+  getRunQuerySchema,
   idempotencyKeySchema,
   listRunsQuerySchema,
   startRunBodySchema,
@@ -20,6 +22,7 @@ import {
   stopRunBodySchema,
   workflowIdParamSchema,
   type ApprovalBody,
+  type GetRunQuery,
   type ListRunsQuery,
   type StartRunBody,
   type StopRunBody,
@@ -98,14 +101,26 @@ export class WorkflowsController {
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'getRun', summary: 'A run: status, progress, and its result or failure once closed' })
+  @ApiOperation({
+    operationId: 'getRun',
+    summary: 'A run: status, progress, and its result or failure once closed',
+    description:
+      "Progress never waits on a worker: a completed run's comes from its result, every other run's from its " +
+      "history (progressSource says which). `live=true` asks a running run's worker first (the progress query, " +
+      `with outputs and budgets) and falls back to the history after ${LIVE_PROGRESS_TIMEOUT_MS} ms, saying why in ` +
+      'progressError; a closed run is never asked.',
+  })
   @ApiWorkflowId()
+  @ApiQueryFrom(getRunQuerySchema)
   @ApiResponse({ status: 200, schema: schemaRef('RunDetail') })
-  @ApiBadRequest('Invalid workflow id')
+  @ApiBadRequest('Invalid workflow id or query')
   @notFound
   @ApiTemporalFailures()
-  describe(@workflowId() id: string): Promise<RunDetail> {
-    return this.runs.describe(id);
+  describe(
+    @workflowId() id: string,
+    @Query(new ZodValidationPipe(getRunQuerySchema)) query: GetRunQuery,
+  ): Promise<RunDetail> {
+    return this.runs.describe(id, { live: query.live });
   }
 
   @Post(':id/approvals/:stepId')

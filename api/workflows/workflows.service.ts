@@ -17,17 +17,18 @@ import type { LlmConfig } from '../../activities/llm/config/types';
 import type { runSpec } from '../../workflows/interpreter';
 import {
   approveUpdate,
-  progressQuery,
   SPEC_NAME_ATTRIBUTE,
   type ApprovalInput,
   type ApprovalResult,
   type RunInput,
+  type RunResult,
 } from '../../workflows/contracts/run';
 import { type Spec } from '../../workflows/contracts/spec';
 import type { DecisionChannel, Identity } from '../../workflows/contracts/identity';
 import type { SpecLimits } from '../../workflows/spec/schema';
 import { resolveChildSpecs, validateInputs, validateSpec } from '../../workflows/spec/validate';
 import { runLinksOf } from '../history/run-links';
+import { RunReader } from '../history/run-reader';
 import type { SpecStore } from '../specs/spec-store';
 import { describeTemporalError, temporalErrorToHttp } from '../temporal/temporal-errors';
 import { LLM_MODELS, SPEC_LIMITS, SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
@@ -61,8 +62,6 @@ export interface Decider {
   nonce?: string;
 }
 
-/** How long a describe waits for a worker to answer the progress query before reporting without it. */
-const PROGRESS_QUERY_TIMEOUT_MS = 3000;
 /** An approval waits for the worker to accept it; past this the client gets 504, the run is unaffected. */
 const APPROVAL_TIMEOUT_MS = 30_000;
 const DEFAULT_PAGE_SIZE = 50;
@@ -96,6 +95,8 @@ function requirePossibleId(workflowId: string): void {
 
 @Injectable()
 export class WorkflowsService {
+  private readonly reader: RunReader;
+
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(TEMPORAL_CONFIG) private readonly config: TemporalConfig,
@@ -103,7 +104,9 @@ export class WorkflowsService {
     @Inject(SPEC_LIMITS) private readonly limits: SpecLimits,
     @Inject(LLM_MODELS) private readonly llm: LlmConfig | null,
     @Inject(WEBHOOK_STORE) private readonly webhooks: WebhookStore,
-  ) {}
+  ) {
+    this.reader = new RunReader(client, config);
+  }
 
   /**
    * Starts a run, or finds the one a previous request with the same runId started. The start
@@ -208,7 +211,11 @@ export class WorkflowsService {
     return page.nextPageToken ? { runs, nextPageToken: page.nextPageToken } : { runs };
   }
 
-  async describe(workflowId: string): Promise<RunDetail> {
+  /**
+   * The run as Temporal describes it, with its progress read without waiting on a worker (see
+   * RunReader.progress): `live` asks a running run's worker first, briefly.
+   */
+  async describe(workflowId: string, opts: { live?: boolean } = {}): Promise<RunDetail> {
     requirePossibleId(workflowId);
     const description = await this.client.workflow.getHandle(workflowId).describe();
     const handle = this.client.workflow.getHandle<typeof runSpec>(workflowId, description.runId);
@@ -219,14 +226,17 @@ export class WorkflowsService {
       historyLength: description.historyLength,
       ...(description.memo?.usage !== undefined && { usage: description.memo.usage }),
     };
-    // Closed runs answer the query too while a worker can replay them; without one, report the rest.
-    Object.assign(detail, await this.progressOf(handle));
-    Object.assign(detail, await runLinksOf(this.client, this.config, description));
-    if (status === 'completed') detail.result = await handle.result();
-    else if (status !== 'running' && status !== 'paused') {
-      const failure = await this.failureOf(handle);
-      if (failure) detail.failure = failure;
-    }
+    const result: Promise<RunResult> | undefined = status === 'completed' ? handle.result() : undefined;
+    const closedOtherwise = status !== 'completed' && status !== 'running' && status !== 'paused';
+    const [progress, links, output, failure] = await Promise.all([
+      this.reader.progress(description, { live: opts.live, result }),
+      runLinksOf(this.client, this.config, description),
+      result,
+      closedOtherwise ? this.failureOf(handle) : undefined,
+    ]);
+    Object.assign(detail, progress, links);
+    if (status === 'completed') detail.result = output;
+    if (failure) detail.failure = failure;
     return detail;
   }
 
@@ -349,17 +359,6 @@ export class WorkflowsService {
       closeTime: d.closeTime?.toISOString() ?? null,
       webUiUrl: runUrl(this.config, d.workflowId, d.runId),
     };
-  }
-
-  private async progressOf(handle: RunHandle): Promise<Pick<RunDetail, 'progress' | 'progressError'>> {
-    try {
-      const progress = await this.client.connection.withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () =>
-        handle.query(progressQuery),
-      );
-      return { progress };
-    } catch (err) {
-      return { progressError: `progress query not answered: ${describeTemporalError(err)}` };
-    }
   }
 
   private async failureOf(handle: RunHandle): Promise<RunDetail['failure']> {

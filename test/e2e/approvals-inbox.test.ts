@@ -314,7 +314,11 @@ test('a signed link decides once, as the identity it names; expired, tampered an
   assert.equal(used.status, 200, JSON.stringify(used.body));
   assert.deepEqual([used.body.decision, used.body.by, used.body.comment], ['approve', 'ana', 'via link']);
   const decided = await waitFor('the approve step recorded', async () => {
-    const d = await http<RunDetail & { progress?: RunProgress }>('GET', `/workflows/${encodeURIComponent(workflowId)}`);
+    // live: the step's output (the decision) is the worker's to tell; the history has no outputs.
+    const d = await http<RunDetail & { progress?: RunProgress }>(
+      'GET',
+      `/workflows/${encodeURIComponent(workflowId)}?live=true`,
+    );
     const step = d.body.progress?.steps.approve;
     return step?.status === 'completed' && d.body.progress?.pendingApprovals.some((p) => p.stepId === 'hold') && d.body;
   });

@@ -1,0 +1,207 @@
+/**
+ * The interpreter against a bare, hand-written Temporal workflow doing the same work
+ * (bench/workflows/bare.ts), both on ONE worker process (the real worker entry, run as a child)
+ * with the same no-op activity and the same dev server, the runs interleaved (bare, interpreter,
+ * interpreter, bare, …) so the machine's load falls on both alike. Interpreter runs are started
+ * the way the API starts them (startSpecRun: memo, search attribute, summary). Prints one table;
+ * the ratio column is interpreter / bare. Asserts nothing.
+ *
+ *   (a) 3 sequential no-op steps, one run at a time: start → result latency, p50/p95
+ *   (b) 10 parallel branches of one no-op step each, one run at a time: p50/p95
+ *   (c) 3-step runs started all at once: runs/s (first start → last result)
+ *   (d) CPU per run during (c): the worker process and the dev server, from /proc
+ *   (e) events and workflow tasks per run, from each run's history
+ *
+ *   npx tsx bench/interpreter-vs-bare.ts [runs=40] [burst=200] [rounds=2]
+ *   (or BENCH_RUNS, BENCH_BURST, BENCH_ROUNDS) — runs: per kind for (a) and (b) each; burst: runs
+ *   per kind per round of (c); rounds alternate which kind goes first.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startSpecRun } from '../api/workflows/start-spec-run';
+import { createTestEnv, quietRuntime } from '../test/helpers/temporal';
+import { SPEC_ACTIVITY_PREFIX } from '../workflows/contracts/spec-activities';
+import type { Spec } from '../workflows/contracts/spec';
+import { cpuMeter, devServerPid, processCpuMs } from './support/cpu';
+import { historyCost, type HistoryCost } from './support/history';
+import { bounded } from './support/pacing';
+import { fixed, loadAverage, machineLine, ms, ratio, spread, table } from './support/stats';
+import { startWorkerProcess } from './support/worker-process';
+import type { BareInput } from './workflows/bare';
+
+/** The no-op spec activity (test/fixtures/test-activities.ts): returns its arguments. */
+const ACTIVITY = 'test.echo';
+const SEQUENTIAL_STEPS = 3;
+const BRANCHES = 10;
+
+type Kind = 'bare' | 'interpreter';
+type Shape = 'sequential' | 'parallel';
+const KINDS: readonly Kind[] = ['bare', 'interpreter'];
+
+function option(index: number, envName: string, fallback: number): number {
+  const raw = process.argv[2 + index] ?? process.env[envName];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${envName} (argument ${index + 1}) must be a positive integer`);
+  return value;
+}
+
+const noopStep = (id: string): Spec['steps'][number] => ({ id, kind: 'activity', activity: ACTIVITY });
+const SPECS: Record<Shape, Spec> = {
+  sequential: {
+    name: 'bench-sequential',
+    steps: Array.from({ length: SEQUENTIAL_STEPS }, (_, i) => noopStep(`s${i + 1}`)),
+  },
+  parallel: {
+    name: 'bench-parallel',
+    steps: [
+      { id: 'fan', kind: 'parallel', branches: Array.from({ length: BRANCHES }, (_, i) => [noopStep(`b${i + 1}`)]) },
+    ],
+  },
+};
+
+function starter(client: Client, taskQueue: string) {
+  return (kind: Kind, shape: Shape): Promise<WorkflowHandle> => {
+    const workflowId = `bench-${kind}-${shape}-${randomUUID()}`;
+    if (kind === 'interpreter') {
+      const spec = SPECS[shape];
+      return startSpecRun(client, taskQueue, {
+        workflowId,
+        input: { spec, inputs: {} },
+        requestHash: 'bench',
+        summary: `Spec ${spec.name}`,
+      });
+    }
+    const input: BareInput = {
+      activity: `${SPEC_ACTIVITY_PREFIX}${ACTIVITY}`,
+      count: shape === 'sequential' ? SEQUENTIAL_STEPS : BRANCHES,
+    };
+    return client.workflow.start(shape === 'sequential' ? 'bareSequential' : 'bareParallel', {
+      taskQueue,
+      workflowId,
+      args: [input],
+    });
+  };
+}
+
+type PerKind<T> = Record<Kind, T>;
+const perKind = <T>(make: () => T): PerKind<T> => ({ bare: make(), interpreter: make() });
+
+const costsOf = async (handles: WorkflowHandle[]): Promise<HistoryCost[]> => {
+  const costs: HistoryCost[] = [];
+  await bounded(handles, 10, async (h) => void costs.push(await historyCost(h)));
+  return costs;
+};
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function main(): Promise<void> {
+  const runs = option(0, 'BENCH_RUNS', 40);
+  const burst = option(1, 'BENCH_BURST', 200);
+  const rounds = option(2, 'BENCH_ROUNDS', 2);
+  console.log(machineLine());
+  console.log(
+    `runs one at a time: ${runs} per kind and shape (after one warm-up each); burst: ${burst} per kind × ${rounds} rounds`,
+  );
+
+  quietRuntime();
+  const env = await createTestEnv();
+  const taskQueue = `bench-bare-${randomUUID()}`;
+  const noop = () => undefined;
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(__dirname, 'workflows', 'index.ts'),
+    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+  });
+  const worker = await startWorkerProcess({ address: env.address, taskQueue, bundleCode: bundle.code });
+  const serverPid = devServerPid(env.address);
+  if (serverPid === undefined) console.log('dev server process not found: its CPU shows as n/a');
+  const start = starter(env.client, taskQueue);
+
+  /** (a), (b): one run at a time, the kinds alternating (and which goes first, too). */
+  const oneAtATime = async (shape: Shape) => {
+    for (const kind of KINDS) await (await start(kind, shape)).result(); // warm-up
+    const latencies = perKind<number[]>(() => []);
+    const handles = perKind<WorkflowHandle[]>(() => []);
+    for (let i = 0; i < runs; i++) {
+      for (const kind of i % 2 === 0 ? KINDS : [...KINDS].reverse()) {
+        const t0 = performance.now();
+        const handle = await start(kind, shape);
+        await handle.result();
+        latencies[kind].push(performance.now() - t0);
+        handles[kind].push(handle);
+      }
+    }
+    return { latencies, costs: { bare: await costsOf(handles.bare), interpreter: await costsOf(handles.interpreter) } };
+  };
+
+  /** (c), (d): `burst` 3-step runs started at once, CPU read around them. */
+  const totals = perKind(() => ({ runs: 0, wallMs: 0, workerMs: 0, serverMs: 0, costs: [] as HistoryCost[] }));
+  const burstOf = async (kind: Kind) => {
+    await sleep(2000); // let the previous batch's tail (timers, visibility) settle
+    const cpu = cpuMeter({
+      worker: () => processCpuMs(worker.pid),
+      server: () => (serverPid === undefined ? NaN : processCpuMs(serverPid)),
+    });
+    const t0 = performance.now();
+    const handles = await Promise.all(Array.from({ length: burst }, () => start(kind, 'sequential')));
+    await Promise.all(handles.map((h) => h.result()));
+    const wallMs = performance.now() - t0;
+    const used = cpu();
+    const t = totals[kind];
+    t.runs += burst;
+    t.wallMs += wallMs;
+    t.workerMs += used.worker!;
+    t.serverMs += used.server!;
+    t.costs.push(...(await costsOf(handles)));
+  };
+
+  try {
+    const sequential = await oneAtATime('sequential');
+    const parallel = await oneAtATime('parallel');
+    for (let r = 0; r < rounds; r++) for (const kind of r % 2 === 0 ? KINDS : [...KINDS].reverse()) await burstOf(kind);
+
+    const row = (figure: string, value: (k: Kind) => number, show: (v: number) => string): string[] => [
+      figure,
+      show(value('bare')),
+      show(value('interpreter')),
+      ratio(value('interpreter'), value('bare')),
+    ];
+    const costRow = (figure: string, costs: PerKind<HistoryCost[]>, field: keyof HistoryCost) =>
+      row(
+        figure,
+        (k) => mean(costs[k].map((c) => c[field])),
+        (v) => fixed(v),
+      );
+    const burstCosts: PerKind<HistoryCost[]> = { bare: totals.bare.costs, interpreter: totals.interpreter.costs };
+    const rows = [
+      row(`(a) ${SEQUENTIAL_STEPS} sequential steps, p50`, (k) => spread(sequential.latencies[k]).p50, ms),
+      row(`(a) ${SEQUENTIAL_STEPS} sequential steps, p95`, (k) => spread(sequential.latencies[k]).p95, ms),
+      row(`(b) ${BRANCHES} parallel branches, p50`, (k) => spread(parallel.latencies[k]).p50, ms),
+      row(`(b) ${BRANCHES} parallel branches, p95`, (k) => spread(parallel.latencies[k]).p95, ms),
+      row(
+        `(c) runs/s, ${burst} ${SEQUENTIAL_STEPS}-step runs at once`,
+        (k) => (totals[k].runs * 1000) / totals[k].wallMs,
+        (v) => fixed(v),
+      ),
+      row('(d) worker CPU per run (c)', (k) => totals[k].workerMs / totals[k].runs, ms),
+      row('(d) dev-server CPU per run (c)', (k) => totals[k].serverMs / totals[k].runs, ms),
+      costRow(`(e) events per run, ${SEQUENTIAL_STEPS}-step`, sequential.costs, 'events'),
+      costRow(`(e) events per run, ${BRANCHES}-branch`, parallel.costs, 'events'),
+      costRow(`(e) workflow tasks per run, ${SEQUENTIAL_STEPS}-step`, sequential.costs, 'workflowTasks'),
+      costRow(`(e) workflow tasks per run, ${SEQUENTIAL_STEPS}-step at once (c)`, burstCosts, 'workflowTasks'),
+      costRow(`(e) workflow tasks per run, ${BRANCHES}-branch`, parallel.costs, 'workflowTasks'),
+    ];
+    console.log(table(['figure', 'bare', 'interpreter', 'interpreter / bare'], rows));
+    console.log(`load avg (1 min) at the end: ${loadAverage()}`);
+  } finally {
+    await worker.stop();
+    await env.teardown();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -54,10 +54,16 @@ async function recordedSettings(client: Client, deviceId: string): Promise<Devic
   }
 }
 
+/** Waits `ms`, or less if `signal` aborts; leaves no listener behind either way. */
 const pause = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 export function createDeviceLockActivities(): DeviceLockActivities {

@@ -107,12 +107,13 @@ export function createDeviceActivities(deps: DeviceActivityDeps): DeviceActiviti
       const started = Date.now();
       checkDevice(input.deviceId);
       const ctx = Context.current();
-      const { file, image, md5, report } = await fenced(input.token, async () => {
-        announce(ctx, input.origin, started);
-        const { file, image } = await readArtifact(input.artifact, deps.artifactRoots);
-        const md5 = md5Hex(image);
-        const report = await withHeartbeats((beat) =>
-          UPLOADERS[device.uploader.type]({
+      // Heartbeats from the start: reading the lock can take seconds right after a worker restart.
+      const { file, image, md5, report } = await withHeartbeats((beat) =>
+        fenced(input.token, async () => {
+          announce(ctx, input.origin, started);
+          const { file, image } = await readArtifact(input.artifact, deps.artifactRoots);
+          const md5 = md5Hex(image);
+          const report = await UPLOADERS[device.uploader.type]({
             device,
             artifact: file,
             image,
@@ -120,10 +121,10 @@ export function createDeviceActivities(deps: DeviceActivityDeps): DeviceActiviti
             previous: ctx.info.heartbeatDetails as UploadProgress | undefined,
             progress: (p) => beat(p),
             signal: ctx.cancellationSignal,
-          }),
-        );
-        return { file, image, md5, report };
-      });
+          });
+          return { file, image, md5, report };
+        }),
+      );
       const finished = Date.now();
       return {
         deviceId: device.id,
@@ -160,9 +161,9 @@ export function createDeviceActivities(deps: DeviceActivityDeps): DeviceActiviti
       const ctx = Context.current();
       const started = Date.now();
       const timeoutMs = input.timeoutMs ?? device.commandTimeoutMs;
-      return fenced(input.token, () => {
-        announce(ctx, input.origin, started);
-        return withHeartbeats(async () => {
+      return withHeartbeats(() =>
+        fenced(input.token, async () => {
+          announce(ctx, input.origin, started);
           const link = await SerialLink.open(device.serialPath as string, device.baudRate, ctx.cancellationSignal);
           try {
             link.markLines();
@@ -184,8 +185,8 @@ export function createDeviceActivities(deps: DeviceActivityDeps): DeviceActiviti
           } finally {
             await link.close();
           }
-        });
-      });
+        }),
+      );
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { Global, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -12,20 +12,11 @@ import { DevicesModule } from '../../api/devices/devices.module';
 import type { DevicesResponse, DeviceStatusView } from '../../api/devices/device-views';
 import { TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../../api/tokens';
 import { loadDevicesConfig } from '../../activities/device/devices-file';
-import {
-  makeImage,
-  simulatedDevice,
-  startDeviceTestBed,
-  writeDevicesConfig,
-  type DeviceTestBed,
-} from '../fixtures/device/harness';
+import { useDeviceBed } from '../fixtures/device/bed';
+import { makeImage } from '../fixtures/device/harness';
 import { waitFor } from '../helpers/journal';
-import type { Orchestrator } from '../helpers/orchestrator';
 
-let bed: DeviceTestBed;
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-let app: INestApplication;
+let app: INestApplication | undefined;
 let base: string;
 
 @Global()
@@ -44,27 +35,23 @@ class TestCoreModule {
   }
 }
 
-before(async () => {
-  bed = await startDeviceTestBed({ rig: { blockDelayMs: 15 } });
-  ({ env, orch } = bed);
-  const file = writeDevicesConfig(bed.rig.dir, [
-    simulatedDevice('k1', bed.rig.devicePath, { heartbeatTimeout: '1s' }),
-    simulatedDevice('k2', '/dev/null-board'),
-  ]);
-  await bed.startWorker(file, 'k1');
+// Registered before the bed's own hooks, so the app closes before the bed stops.
+after(() => app?.close());
 
-  @Module({
-    imports: [TestCoreModule.forRoot(env), DevicesModule.forRoot({ devices: loadDevicesConfig(file).devices })],
-  })
-  class DevicesApp {}
-  app = await NestFactory.create(DevicesApp, { logger: false });
-  await app.listen(0, '127.0.0.1');
-  base = await app.getUrl();
-});
-
-after(async () => {
-  await app?.close();
-  await bed?.stop();
+const bed = useDeviceBed({
+  boards: [
+    { id: 'k1', rig: { blockDelayMs: 15 }, config: { heartbeatTimeout: '1s' } },
+    { id: 'k2', serialPath: '/dev/null-board', worker: false },
+  ],
+  async setUp({ env, configFile }) {
+    @Module({
+      imports: [TestCoreModule.forRoot(env), DevicesModule.forRoot({ devices: loadDevicesConfig(configFile).devices })],
+    })
+    class DevicesApp {}
+    app = await NestFactory.create(DevicesApp, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  },
 });
 
 const getDevices = async (): Promise<DeviceStatusView[]> =>
@@ -73,7 +60,7 @@ const getDevices = async (): Promise<DeviceStatusView[]> =>
 test('GET /devices shows the queue, the upload in progress, the last result and metrics', async () => {
   const handles = await Promise.all(
     [0, 1, 2, 3, 4].map((i) =>
-      orch.start({
+      bed.orch.start({
         name: `api-upload-${i}`,
         steps: [{ id: 'upload', kind: 'device_upload', device: 'k1', artifact: makeImage(128 * 1024).file }],
       }),
@@ -92,7 +79,7 @@ test('GET /devices shows the queue, the upload in progress, the last result and 
   assert.equal(busy.current?.progress?.totalBytes, 128 * 1024);
   assert.equal(busy.current?.progress?.phase, 'upload');
   const watching = (async () => {
-    // The backlog comes from DescribeTaskQueue, which the server refreshes every few seconds.
+    // Runs wait in the device lock's line (plus any task-queue backlog, refreshed every few seconds).
     for (let i = 0; i < 150 && longestQueue === 0; i++) {
       longestQueue = Math.max(longestQueue, (await getDevices()).find((d) => d.id === 'k1')?.queue.length ?? 0);
       await new Promise((r) => setTimeout(r, 100));
@@ -101,7 +88,7 @@ test('GET /devices shows the queue, the upload in progress, the last result and 
   await Promise.all(handles.map((h) => h.result()));
   await watching;
   assert.ok(longestQueue >= 1, 'the queue length showed uploads waiting');
-  // The task-queue backlog is an approximate statistic that the server refreshes on its own pace.
+  // The task-queue backlog in the length is an approximate statistic the server refreshes at its own pace.
   const [k1, k2] = await waitFor('the queue to drain', async () => {
     const all = await getDevices();
     return all[0]?.queue.length === 0 ? all : undefined;

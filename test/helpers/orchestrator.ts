@@ -22,9 +22,14 @@ export interface Orchestrator {
   stop(): Promise<void>;
 }
 
-/** An in-process orchestrator worker with the test activities, on a task queue of its own. */
-export async function startOrchestrator(env: TestWorkflowEnvironment): Promise<Orchestrator> {
-  const taskQueue = `test-${randomUUID()}`;
+/**
+ * An in-process orchestrator worker with the test activities, on a task queue of its own (or on
+ * `taskQueue`: a test that stops its orchestrator starts another on the same queue).
+ */
+export async function startOrchestrator(
+  env: TestWorkflowEnvironment,
+  taskQueue = `test-${randomUUID()}`,
+): Promise<Orchestrator> {
   const worker = await createOrchestratorWorker({
     connection: env.nativeConnection,
     temporal: testTemporalConfig(env, taskQueue),

@@ -12,11 +12,10 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadBuildWorkerConfig } from '../../workers/build-config';
 import { createBuildWorker } from '../../workers/build-worker';
-import { createDeviceWorker } from '../../workers/device-worker';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
 import { fakeBuildWorkspace } from '../fixtures/device/builds';
-import { loadDevice, makeImage, simulatedDevice, writeDevicesConfig } from '../fixtures/device/harness';
+import { makeImage, simulatedDevice, startDeviceWorker, writeDevicesConfig } from '../fixtures/device/harness';
 import { createDeviceRig } from '../fixtures/device/rig';
 import { standInEnv } from '../fixtures/llm/harness';
 import { StandInModelServer, type Script } from '../fixtures/llm/model-server';
@@ -106,16 +105,8 @@ export async function startRecordingBed(log: (line: string) => void): Promise<Re
     stops.push(['simulated board', () => rig.stop()]);
     await rig.start();
     const devices = writeDevicesConfig(rig.dir, [simulatedDevice(DEVICE_ID, rig.devicePath)], [ws.dir]);
-    const { device, artifactRoots } = loadDevice(devices, DEVICE_ID);
-    const deviceWorker = await createDeviceWorker({
-      connection: env.nativeConnection,
-      temporal: testTemporalConfig(env, RECORDING_TASK_QUEUE),
-      device,
-      artifactRoots,
-      shutdownGraceTimeMs: 2_000,
-      workflowBundle: await bundleWorkflowsOnce(),
-    });
-    stops.push(['device worker', runInProcess(deviceWorker)]);
+    const deviceWorker = await startDeviceWorker(env, RECORDING_TASK_QUEUE, devices, DEVICE_ID);
+    stops.push(['device worker', deviceWorker.stop]);
     log(`workers: orchestrator, build (${FIRMWARE_WORKSPACE}), device ${DEVICE_ID} on ${rig.devicePath}`);
 
     return {

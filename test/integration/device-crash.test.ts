@@ -5,69 +5,31 @@
  * never overlap.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  deviceLockStateQuery,
-  deviceLockWorkflowId,
-  type DeviceUploadResult,
-  type UploadProgress,
-} from '../../workflows/contracts/device';
-import {
-  makeImage,
-  simulatedDevice,
-  spawnDeviceWorker,
-  startDeviceTestBed,
-  uploadIntervals,
-  writeDevicesConfig,
-  type DeviceTestBed,
-} from '../fixtures/device/harness';
-import type { DeviceRig } from '../fixtures/device/rig';
+import { test } from 'node:test';
+import type { DeviceUploadResult, UploadProgress } from '../../workflows/contracts/device';
+import { useDeviceBed } from '../fixtures/device/bed';
+import { makeImage, pendingHeartbeat, uploadIntervals } from '../fixtures/device/harness';
 import { waitFor } from '../helpers/journal';
-import type { Orchestrator } from '../helpers/orchestrator';
 
-let bed: DeviceTestBed;
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-let rig: DeviceRig;
-let configFile: string;
-const workers: ChildProcess[] = [];
-
-before(async () => {
-  bed = await startDeviceTestBed({ rig: { blockDelayMs: 15 } });
-  ({ env, orch, rig } = bed);
-  configFile = writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath, { heartbeatTimeout: '2s' })]);
+const bed = useDeviceBed({
+  boards: [{ id: 'k1', rig: { blockDelayMs: 15 }, config: { heartbeatTimeout: '2s' }, worker: false }],
 });
-
-after(async () => {
-  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-  await bed?.stop();
-});
-
-function spawnWorker(): ChildProcess {
-  const { child } = spawnDeviceWorker(env, orch, configFile, 'k1');
-  workers.push(child);
-  return child;
-}
 
 test('a device worker SIGKILLed mid-upload: retried on the restarted worker, resumed, no overlap, image intact', async () => {
   const image = makeImage(160 * 1024);
-  const first = spawnWorker();
+  const first = bed.spawnWorker().child;
   // The worker creates the device's lock when it starts; before that the device is not served.
-  const lock = env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
   await waitFor(
     'the device worker to start',
     () =>
-      lock.query(deviceLockStateQuery).then(
+      bed.lockView().then(
         (v) => v.settings !== undefined,
         () => false,
       ),
     60_000,
   );
-  const handle = await orch.start({
+  const handle = await bed.orch.start({
     name: 'crash-upload',
     steps: [{ id: 'upload', kind: 'device_upload', device: 'k1', artifact: image.file }],
   });
@@ -76,9 +38,7 @@ test('a device worker SIGKILLed mid-upload: retried on the restarted worker, res
   const progress = await waitFor(
     'the upload to be under way',
     async () => {
-      const pending = (await handle.describe()).raw.pendingActivities?.[0];
-      const payload = pending?.heartbeatDetails?.payloads?.[0];
-      const p = payload ? defaultPayloadConverter.fromPayload<UploadProgress>(payload) : undefined;
+      const p = await pendingHeartbeat<UploadProgress>(handle, 'deviceUpload');
       return p && (p.ackedBlocks ?? 0) >= 40 ? p : undefined;
     },
     60_000,
@@ -89,7 +49,7 @@ test('a device worker SIGKILLed mid-upload: retried on the restarted worker, res
   await new Promise((resolve) => first.once('exit', resolve));
   const killedAt = Date.now();
 
-  const second = spawnWorker();
+  const second = bed.spawnWorker().child;
   const result = await handle.result();
   second.kill('SIGTERM');
 
@@ -99,7 +59,7 @@ test('a device worker SIGKILLed mid-upload: retried on the restarted worker, res
   assert.ok((out.resumedFromBlock ?? 0) >= 36, `resumed from block ${out.resumedFromBlock}, not from the start`);
   assert.equal(out.resumedFromBlock! % 4, 0, 'resumed on an erase-sector boundary');
 
-  const events = rig.events();
+  const events = bed.rig().events();
   const uploads = uploadIntervals(events);
   assert.equal(uploads.length, 2);
   assert.equal(uploads[0]!.interrupted, true, 'the first upload was cut off');

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { loadBuildWorkerConfig } from '../../workers/build-config';
 import { createBuildWorker } from '../../workers/build-worker';
@@ -17,50 +16,31 @@ import { type Spec } from '../../workflows/contracts/spec';
 import type { BuildResult } from '../../workflows/contracts/build';
 import type { DeviceCommandResult, DeviceUploadResult } from '../../workflows/contracts/device';
 import { fakeBuildWorkspace } from '../fixtures/device/builds';
-import {
-  simulatedDevice,
-  startDeviceTestBed,
-  writeDevicesConfig,
-  type DeviceTestBed,
-} from '../fixtures/device/harness';
-import type { DeviceRig } from '../fixtures/device/rig';
+import { useDeviceBed } from '../fixtures/device/bed';
 import { waitFor } from '../helpers/journal';
-import type { Orchestrator } from '../helpers/orchestrator';
 
 const EXAMPLE = path.resolve(__dirname, '../../examples/firmware-release.spec.yaml');
-let bed: DeviceTestBed;
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-let rig: DeviceRig;
-
-before(async () => {
-  bed = await startDeviceTestBed();
-  ({ env, orch, rig } = bed);
-});
-
-after(() => bed?.stop());
+const ws = fakeBuildWorkspace(
+  { FAKE_BUILD_MS: '200', FAKE_BUILD_BYTES: String(64 * 1024) },
+  ['esp32-s3-devkitc-1'],
+  'k1-firmware',
+);
+// Uploads are only accepted from the build workspace.
+const bed = useDeviceBed({ boards: [{ id: 'k1-s3' }], artifactRoots: [ws.dir] });
 
 test('firmware-release: build → approval → upload → verify, on a simulated board', async () => {
   const checked = validateSpec(parseYaml(readFileSync(EXAMPLE, 'utf8')));
   assert.ok(checked.ok, `the example is valid: ${JSON.stringify(!checked.ok && checked.issues)}`);
   const spec: Spec = checked.spec;
 
-  const ws = fakeBuildWorkspace(
-    { FAKE_BUILD_MS: '200', FAKE_BUILD_BYTES: String(64 * 1024) },
-    ['esp32-s3-devkitc-1'],
-    'k1-firmware',
-  );
-  // Uploads are only accepted from the build workspace.
-  const devices = writeDevicesConfig(rig.dir, [simulatedDevice('k1-s3', rig.devicePath)], [ws.dir]);
-  await bed.startWorker(devices, 'k1-s3');
   const build = await createBuildWorker({
-    connection: env.nativeConnection,
+    connection: bed.env.nativeConnection,
     temporal: { namespace: 'default' },
     config: loadBuildWorkerConfig({ BUILD_CONFIG: ws.configFile, BUILD_SHUTDOWN_GRACE: '1s' }),
   });
 
   await build.runUntil(async () => {
-    const handle = await orch.start(spec, { device: 'k1-s3' });
+    const handle = await bed.orch.start(spec, { device: 'k1-s3' });
     const gate = await waitFor('the approval', async () =>
       (await handle.query(progressQuery)).pendingApprovals.find((a) => a.stepId === 'approve'),
     );
@@ -69,7 +49,10 @@ test('firmware-release: build → approval → upload → verify, on a simulated
       /Upload \/.*\/out\/esp32-s3-devkitc-1\/firmware\.bin \(65536 bytes, sha256 [0-9a-f]{64}\) to k1-s3\?/,
     );
     assert.equal(
-      rig.events().filter((e) => e.event === 'upload_start').length,
+      bed
+        .rig()
+        .events()
+        .filter((e) => e.event === 'upload_start').length,
       0,
       'nothing is flashed before the approval',
     );
@@ -91,7 +74,10 @@ test('firmware-release: build → approval → upload → verify, on a simulated
     });
     assert.match(uploaded.bootLine ?? '', new RegExp(`^K1\\.node1 firmware ${uploaded.md5.slice(0, 8)} ready$`));
     assert.equal(verified.groups.fps, '150');
-    const image = rig.events().find((e) => e.event === 'image' && e.md5 === uploaded.md5);
+    const image = bed
+      .rig()
+      .events()
+      .find((e) => e.event === 'image' && e.md5 === uploaded.md5);
     assert.ok(
       image && readFileSync(image.file as string).equals(readFileSync(built.artifact)),
       'the board runs the built image',

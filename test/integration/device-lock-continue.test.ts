@@ -6,57 +6,37 @@
  * not grow with the renewals. Every execution's history is measured and replayed.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { test } from 'node:test';
 import { temporal } from '@temporalio/proto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
-import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
 import type { deviceLock, DeviceLockInput } from '../../workflows/device-lock';
-import { RUN_SPEC_WORKFLOW, type RunInput, type RunResult } from '../../workflows/contracts/run';
 import { type Spec } from '../../workflows/contracts/spec';
-import { DEVICE_LOCK_WORKFLOW, deviceLockStateQuery, deviceLockWorkflowId } from '../../workflows/contracts/device';
-import { DEVICE_LEASE_KEEPER_WORKFLOW, LEASE_RENEWALS_PER_RUN } from '../../workflows/steps/device-hold';
-import {
-  simulatedDevice,
-  startDeviceTestBed,
-  writeDevicesConfig,
-  type DeviceTestBed,
-} from '../fixtures/device/harness';
-import type { DeviceRig } from '../fixtures/device/rig';
-import { activities as testActivities } from '../fixtures/test-activities';
+import { DEVICE_LOCK_WORKFLOW, deviceLockWorkflowId, deviceTaskQueue } from '../../workflows/contracts/device';
+import { DEVICE_LEASE_KEEPER_WORKFLOW, LEASE_RENEWALS_PER_RUN } from '../../workflows/steps/device-lease-keeper';
+import { useDeviceBed } from '../fixtures/device/bed';
+import { startAwayHolder } from '../fixtures/device/harness';
 import { describeSizes, measureExecutions } from '../helpers/history-size';
 import { waitFor } from '../helpers/journal';
-import type { Orchestrator } from '../helpers/orchestrator';
 import { bundleWorkflowsOnce } from '../helpers/temporal';
 
 const GRANTS_PER_RUN = 2;
-let bed: DeviceTestBed;
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-let rig: DeviceRig;
-
-before(async () => {
-  bed = await startDeviceTestBed({ rig: { blockDelayMs: 2 } });
-  ({ env, orch, rig } = bed);
-  // The lock, started before the device worker (which then only configures it), continues as
-  // new after every second grant.
-  await env.client.workflow.start<typeof deviceLock>(DEVICE_LOCK_WORKFLOW, {
-    workflowId: deviceLockWorkflowId('k1'),
-    taskQueue: orch.taskQueue,
-    args: [{ deviceId: 'k1', grantsPerRun: GRANTS_PER_RUN }],
-  });
-  await bed.startWorker(writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath)]), 'k1');
+const bed = useDeviceBed({
+  boards: [{ id: 'k1', rig: { blockDelayMs: 2 }, worker: false }],
+  // The lock, started on the device's queue before the device worker (which then only configures
+  // it), continues as new after every second grant.
+  async setUp({ env, startWorker }) {
+    await env.client.workflow.start<typeof deviceLock>(DEVICE_LOCK_WORKFLOW, {
+      workflowId: deviceLockWorkflowId('k1'),
+      taskQueue: deviceTaskQueue('k1'),
+      args: [{ deviceId: 'k1', grantsPerRun: GRANTS_PER_RUN }],
+    });
+    await startWorker();
+  },
 });
 
-after(() => bed?.stop());
-
-const lock = () => env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
-const lockView = () => lock().query(deviceLockStateQuery);
 const commands = () =>
-  rig
+  bed
+    .rig()
     .events()
     .filter((e) => e.event === 'command')
     .map((e) => String(e.line));
@@ -74,10 +54,10 @@ const pattern = (id: string, label: string) => ({
 
 /** The state each run of the lock's chain started with, from `fromRunId` on (its input as recorded). */
 async function carriedStates(fromRunId: string): Promise<Array<{ runId: string; input: DeviceLockInput }>> {
-  const sizes = await measureExecutions(env.client, deviceLockWorkflowId('k1'), fromRunId);
+  const sizes = await measureExecutions(bed.env.client, deviceLockWorkflowId('k1'), fromRunId);
   const out = [];
   for (const s of sizes) {
-    const history = await env.client.workflow.getHandle(s.workflowId, s.runId).fetchHistory();
+    const history = await bed.env.client.workflow.getHandle(s.workflowId, s.runId).fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     out.push({ runId: s.runId, input: JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8')) });
   }
@@ -85,22 +65,22 @@ async function carriedStates(fromRunId: string): Promise<Array<{ runId: string; 
 }
 
 test('the lock continues as new between grants: the queue keeps its order and the holder its token', async () => {
-  const holder = await orch.start(
+  const holder = await bed.orch.start(
     session('first-holder', [pattern('a', 'h0'), { id: 'b', kind: 'sleep', duration: '5s' }]),
   );
   await waitFor(
     'the first run to hold the board',
-    async () => (await lockView()).holder?.workflowId === holder.workflowId,
+    async () => (await bed.lockView()).holder?.workflowId === holder.workflowId,
   );
-  const fromRun = (await lock().describe()).runId;
-  const before = await lockView();
+  const fromRun = (await bed.lock().describe()).runId;
+  const before = await bed.lockView();
 
   // Five runs queue one after the other, so their order in the queue is known.
   const waiters = [];
   for (let i = 1; i <= 5; i++) {
-    const w = await orch.start(session(`waiter-${i}`, [pattern('p', `w${i}`)]));
+    const w = await bed.orch.start(session(`waiter-${i}`, [pattern('p', `w${i}`)]));
     await waitFor(`waiter ${i} to queue`, async () =>
-      (await lockView()).waiting.some((x) => x.workflowId === w.workflowId),
+      (await bed.lockView()).waiting.some((x) => x.workflowId === w.workflowId),
     );
     waiters.push(w);
   }
@@ -135,7 +115,7 @@ test('the lock continues as new between grants: the queue keeps its order and th
     );
   }
   // A holder granted in one run released in the next: its token was carried and still matched.
-  const after = await lockView();
+  const after = await bed.lockView();
   assert.equal(after.holder, undefined, 'every hold was released');
   assert.equal(after.stats.grants, before.stats.grants + 5);
   assert.equal(after.nextToken, before.nextToken + 5, 'one new token per grant, none reissued');
@@ -143,62 +123,34 @@ test('the lock continues as new between grants: the queue keeps its order and th
 
   const bundle = await bundleWorkflowsOnce();
   for (const s of states) {
-    const history = await env.client.workflow.getHandle(deviceLockWorkflowId('k1'), s.runId).fetchHistory();
+    const history = await bed.env.client.workflow.getHandle(deviceLockWorkflowId('k1'), s.runId).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, deviceLockWorkflowId('k1'));
   }
 });
 
-/** An orchestrator worker on a task queue of our choosing, so it can be stopped and started again. */
-async function orchestratorOn(taskQueue: string): Promise<{ worker: Worker; done: Promise<void> }> {
-  const worker = await createOrchestratorWorker({
-    connection: env.nativeConnection,
-    temporal: { address: env.address, namespace: 'default', uiUrl: 'http://127.0.0.1:8233', taskQueue },
-    config: loadOrchestratorWorkerConfig({}),
-    workflowBundle: await bundleWorkflowsOnce(),
-    activities: testActivities,
-  });
-  return { worker, done: worker.run() };
-}
-
 test('a token whose lease ran out before the lock continued as new is still refused after it', async () => {
-  const holderQueue = `stale-${randomUUID()}`;
-  let holderWorker = await orchestratorOn(holderQueue);
   const spec = session(
     'stale-across-can',
     [pattern('first', 's0'), { id: 'think', kind: 'sleep', duration: '3s' }, pattern('second', 'stale')],
     '2s',
   );
-  const holder = await env.client.workflow.start<(i: RunInput) => Promise<RunResult>>(RUN_SPEC_WORKFLOW, {
-    taskQueue: holderQueue,
-    workflowId: `stale-across-can-${randomUUID()}`,
-    args: [{ spec }],
-  });
+  // The holder runs on an orchestrator of its own, stopped and started again below.
+  const holder = await startAwayHolder(bed.env, spec);
   await waitFor('the holder to use the board', () => commands().includes('pattern s0'));
-  const token = (await lockView()).holder?.token;
+  const token = (await bed.lockView()).holder?.token;
   assert.ok(token);
-  const runBefore = (await lock().describe()).runId;
+  const runBefore = (await bed.lock().describe()).runId;
 
   // Its workers go away: the lease runs out, and two more grants make the lock continue as new.
-  holderWorker.worker.shutdown();
-  await holderWorker.done;
+  await holder.leave();
   for (const label of ['n1', 'n2']) {
-    const next = await orch.start(session(`next-${label}`, [pattern('p', label)]));
+    const next = await bed.orch.start(session(`next-${label}`, [pattern('p', label)]));
     assert.equal((await next.result()).steps.flash?.status, 'completed');
   }
-  assert.notEqual((await lock().describe()).runId, runBefore, 'the lock continued as new meanwhile');
-  assert.ok((await lockView()).nextToken > token + 2);
+  assert.notEqual((await bed.lock().describe()).runId, runBefore, 'the lock continued as new meanwhile');
+  assert.ok((await bed.lockView()).nextToken > token + 2);
 
-  holderWorker = await orchestratorOn(holderQueue);
-  try {
-    await assert.rejects(holder.result(), (err: unknown) => {
-      assert.ok(err instanceof WorkflowFailedError);
-      assert.match(String(err.cause?.message), /fencing token \d+ (does not hold device "k1"|is older than token \d+)/);
-      return true;
-    });
-  } finally {
-    holderWorker.worker.shutdown();
-    await holderWorker.done;
-  }
+  assert.match(await holder.comeBack(), /fencing token \d+ (does not hold device "k1"|is older than token \d+)/);
   assert.ok(!commands().includes('pattern stale'), 'the stale holder never reached the board');
 });
 
@@ -206,8 +158,8 @@ test('a long session renews its lease from a keeper that continues as new; the r
   const lease = 2000;
   // Room for three keeper runs' renewals (one every lease/3, plus the time a renewal takes).
   const holdMs = LEASE_RENEWALS_PER_RUN * lease;
-  const before = await lockView();
-  const run = await orch.start(
+  const before = await bed.lockView();
+  const run = await bed.orch.start(
     session(
       'long-session',
       [pattern('start', 'long0'), { id: 'hold', kind: 'sleep', duration: `${holdMs}ms` }, pattern('end', 'long1')],
@@ -217,20 +169,20 @@ test('a long session renews its lease from a keeper that continues as new; the r
   const result = await run.result();
   assert.equal(result.steps.flash?.status, 'completed');
   assert.ok(commands().includes('pattern long1'), 'the holder still acted at the end: its token held throughout');
-  assert.equal((await lockView()).stats.leasesExpired, before.stats.leasesExpired, 'the lease never ran out');
+  assert.equal((await bed.lockView()).stats.leasesExpired, before.stats.leasesExpired, 'the lease never ran out');
 
   const runId = (await run.describe()).runId;
-  const sizes = await measureExecutions(env.client, run.workflowId, runId);
+  const sizes = await measureExecutions(bed.env.client, run.workflowId, runId);
   const kindOf = (s: { workflowId: string }) => (s.workflowId === run.workflowId ? 'session run' : 'lease keeper runs');
   console.log(describeSizes(`a ${holdMs / 1000} s session with a ${lease / 1000} s lease:`, sizes, kindOf));
   const keepers = sizes.filter((s) => s.workflowId !== run.workflowId);
   assert.ok(keepers.length >= 2, `the keeper continued as new (${keepers.length} executions)`);
-  const keeperType = await env.client.workflow.getHandle(keepers[0]!.workflowId).describe();
+  const keeperType = await bed.env.client.workflow.getHandle(keepers[0]!.workflowId).describe();
   assert.equal(keeperType.type, DEVICE_LEASE_KEEPER_WORKFLOW);
 
   // The session's own history holds no renewal: they are all in the keeper's runs.
   const renewals = async (workflowId: string, id: string) => {
-    const history = await env.client.workflow.getHandle(workflowId, id).fetchHistory();
+    const history = await bed.env.client.workflow.getHandle(workflowId, id).fetchHistory();
     return (history.events ?? []).filter(
       (e) =>
         e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED &&
@@ -246,7 +198,7 @@ test('a long session renews its lease from a keeper that continues as new; the r
 
   const bundle = await bundleWorkflowsOnce();
   for (const s of sizes) {
-    const history = await env.client.workflow.getHandle(s.workflowId, s.runId).fetchHistory();
+    const history = await bed.env.client.workflow.getHandle(s.workflowId, s.runId).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, s.workflowId);
   }
 });

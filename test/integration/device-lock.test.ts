@@ -1,78 +1,68 @@
 /**
  * The device lock and the device queue's guarantees beyond the happy path: a second worker for
- * the same board started by mistake (the OS port lock keeps uploads apart), a waiter that is
- * cancelled leaves the queue, and the lock continues as new without losing state or reusing a
- * token, its history and a run's replaying cleanly against today's code.
+ * the same board started by mistake (uploads still take turns), the OS port lock as the last line
+ * of defence, a waiter that is cancelled leaves the queue, and the lock continues as new without
+ * losing state or reusing a token, its history and a run's replaying cleanly against today's code.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import type { deviceLock } from '../../workflows/device-lock';
 import type { Spec } from '../../workflows/contracts/spec';
 import {
   DEVICE_LOCK_WORKFLOW,
-  deviceLockStateQuery,
   deviceLockWorkflowId,
   deviceQueueQuery,
+  deviceTaskQueue,
   type DeviceUploadResult,
 } from '../../workflows/contracts/device';
-import {
-  makeImage,
-  simulatedDevice,
-  spawnDeviceWorker,
-  startDeviceTestBed,
-  uploadIntervals,
-  writeDevicesConfig,
-  type DeviceTestBed,
-} from '../fixtures/device/harness';
-import type { DeviceRig } from '../fixtures/device/rig';
+import { SerialLink } from '../../activities/device/serial-link';
+import { useDeviceBed } from '../fixtures/device/bed';
+import { makeImage, uploadIntervals } from '../fixtures/device/harness';
 import { waitFor } from '../helpers/journal';
-import type { Orchestrator } from '../helpers/orchestrator';
 import { bundleWorkflowsOnce } from '../helpers/temporal';
 
-let bed: DeviceTestBed;
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-let rig: DeviceRig;
-let config: string;
 let firstLockRunId: string;
-
-before(async () => {
-  bed = await startDeviceTestBed({ rig: { blockDelayMs: 2 } });
-  ({ env, orch, rig } = bed);
-  // Many quick retries: a worker that finds the port locked tries again shortly.
-  const retry = { maxAttempts: 20, initialInterval: '100ms', backoffCoefficient: 1.5, maxInterval: '500ms' };
-  config = writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath, { retry })]);
-  // The lock, started before any worker, continues as new often (the worker then only configures it).
-  const lock = await env.client.workflow.start<typeof deviceLock>(DEVICE_LOCK_WORKFLOW, {
-    workflowId: deviceLockWorkflowId('k1'),
-    taskQueue: orch.taskQueue,
-    args: [{ deviceId: 'k1', maxHistoryEvents: 150 }],
-  });
-  firstLockRunId = lock.firstExecutionRunId;
-  await bed.startWorker(config, 'k1');
+const bed = useDeviceBed({
+  boards: [
+    {
+      id: 'k1',
+      rig: { blockDelayMs: 2 },
+      // Many quick retries: a worker that finds the port locked tries again shortly.
+      config: { retry: { maxAttempts: 20, initialInterval: '100ms', backoffCoefficient: 1.5, maxInterval: '500ms' } },
+      worker: false,
+    },
+  ],
+  // The lock, started on the device's queue before any worker, continues as new often (the
+  // worker then only configures it).
+  async setUp({ env, startWorker }) {
+    const lock = await env.client.workflow.start<typeof deviceLock>(DEVICE_LOCK_WORKFLOW, {
+      workflowId: deviceLockWorkflowId('k1'),
+      taskQueue: deviceTaskQueue('k1'),
+      args: [{ deviceId: 'k1', maxHistoryEvents: 150 }],
+    });
+    firstLockRunId = lock.firstExecutionRunId;
+    await startWorker();
+  },
 });
-
-after(() => bed?.stop());
 
 const upload = (i: number, file: string): Spec => ({
   name: `lock-${i}`,
   steps: [{ id: 'upload', kind: 'device_upload', device: 'k1', artifact: file }],
 });
 
-test('a second device worker started by mistake cannot upload at the same time: the port lock keeps them apart', async () => {
-  const second = spawnDeviceWorker(env, orch, config, 'k1');
+test('a second device worker started by mistake cannot upload at the same time', async () => {
+  const second = bed.spawnWorker();
   await second.ready;
   const images = Array.from({ length: 12 }, () => makeImage(12 * 1024));
-  const skipEvents = rig.events().length;
-  const handles = await Promise.all(images.map((img, i) => orch.start(upload(i, img.file))));
+  const skipEvents = bed.rig().events().length;
+  const handles = await Promise.all(images.map((img, i) => bed.orch.start(upload(i, img.file))));
   const outputs = (await Promise.all(handles.map((h) => h.result()))).map(
     (r) => r.steps.upload?.output as DeviceUploadResult,
   );
 
-  const events = rig.events().slice(skipEvents);
+  const events = bed.rig().events().slice(skipEvents);
   const intervals = uploadIntervals(events);
   assert.equal(intervals.length, 12);
   assert.ok(
@@ -87,11 +77,34 @@ test('a second device worker started by mistake cannot upload at the same time: 
   }
   const retried = outputs.filter((o) => o.attempt > 1).length;
   console.log(
-    `two workers on one board: ${retried} of 12 uploads found the port locked by the other worker and retried`,
+    `two workers on one board: ${retried} of 12 uploads found the port locked by the other worker and retried (the lock grants one at a time)`,
   );
   const exited = new Promise((resolve) => second.child.once('exit', resolve));
   second.child.kill('SIGTERM');
   await exited;
+});
+
+test('the OS port lock is the last line of defence: an upload finding the port taken retries until it is free', async () => {
+  // Another opener of the port (as a stray tool would be) holds its lock while the run has the device's grant.
+  const squatter = await SerialLink.open(bed.rig().devicePath, 115200);
+  const run = await bed.orch.start(upload(200, makeImage(4096).file)).catch(async (err: unknown) => {
+    await squatter.close();
+    throw err;
+  });
+  try {
+    const refused = await waitFor('the upload to find the port locked', async () => {
+      const pending = (await run.describe()).raw.pendingActivities?.find(
+        (a) => a.activityType?.name === 'deviceUpload',
+      );
+      return (pending?.attempt ?? 0) >= 2 ? pending : undefined;
+    });
+    assert.match(String(refused.lastFailure?.message), /serial port .* is locked by another process/);
+  } finally {
+    await squatter.close();
+  }
+  const result = await run.result();
+  assert.equal(result.steps.upload?.status, 'completed');
+  assert.ok((result.steps.upload?.output as DeviceUploadResult).attempt >= 2, 'uploaded once the port was free');
 });
 
 test('a run cancelled while waiting for the device leaves the queue', async () => {
@@ -101,32 +114,28 @@ test('a run cancelled while waiting for the device leaves the queue', async () =
       { id: 'flash', kind: 'device_session', device: 'k1', steps: [{ id: 'hold', kind: 'sleep', duration: '3s' }] },
     ],
   };
-  const holder = await orch.start(holdSpec);
+  const holder = await bed.orch.start(holdSpec);
   await waitFor('the session to hold the device', async () =>
     (await holder.query(deviceQueueQuery)).some((w) => w.state === 'holding'),
   );
-  const waiter = await orch.start({ ...holdSpec, name: 'waiter' });
-  const lock = env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
+  const waiter = await bed.orch.start({ ...holdSpec, name: 'waiter' });
   await waitFor('the waiter to queue', async () =>
-    (await lock.query(deviceLockStateQuery)).waiting.some((w) => w.workflowId === waiter.workflowId),
+    (await bed.lockView()).waiting.some((w) => w.workflowId === waiter.workflowId),
   );
   await waiter.cancel();
-  await waitFor(
-    'the waiter to leave the queue',
-    async () => (await lock.query(deviceLockStateQuery)).waiting.length === 0,
-  );
+  await waitFor('the waiter to leave the queue', async () => (await bed.lockView()).waiting.length === 0);
   await holder.result();
-  await waitFor('the device to be free', async () => (await lock.query(deviceLockStateQuery)).holder === undefined);
+  await waitFor('the device to be free', async () => (await bed.lockView()).holder === undefined);
 });
 
 test('the lock continues as new without losing its counts or reusing a token; histories replay', async () => {
-  const lock = env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
-  const before = await lock.query(deviceLockStateQuery);
+  const lock = bed.lock();
+  const before = await bed.lockView();
   const handles = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => orch.start(upload(100 + i, makeImage(4096).file))),
+    Array.from({ length: 10 }, (_, i) => bed.orch.start(upload(100 + i, makeImage(4096).file))),
   );
   await Promise.all(handles.map((h) => h.result()));
-  const session = await orch.start({
+  const session = await bed.orch.start({
     name: 'after-can',
     steps: [
       {
@@ -141,7 +150,7 @@ test('the lock continues as new without losing its counts or reusing a token; hi
 
   const describe = await lock.describe();
   assert.notEqual(describe.runId, firstLockRunId, 'the lock continued as new');
-  const after = await lock.query(deviceLockStateQuery);
+  const after = await bed.lockView();
   assert.equal(after.stats.uploads, before.stats.uploads + 10, 'upload counts carried over');
   assert.ok(after.nextToken > before.nextToken, 'tokens kept growing');
   assert.ok(after.settings, 'settings carried over');
@@ -151,7 +160,7 @@ test('the lock continues as new without losing its counts or reusing a token; hi
   const histories = [
     {
       workflowId: lock.workflowId,
-      history: await env.client.workflow.getHandle(lock.workflowId, firstLockRunId).fetchHistory(),
+      history: await bed.env.client.workflow.getHandle(lock.workflowId, firstLockRunId).fetchHistory(),
     },
     { workflowId: session.workflowId, history: await session.fetchHistory() },
     { workflowId: handles[0]!.workflowId, history: await handles[0]!.fetchHistory() },

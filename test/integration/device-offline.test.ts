@@ -5,35 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveUpdate, progressQuery, type RunProgress } from '../../workflows/contracts/run';
 import { type Spec } from '../../workflows/contracts/spec';
-import { deviceLockStateQuery, deviceLockWorkflowId, type DeviceUploadResult } from '../../workflows/contracts/device';
-import {
-  makeImage,
-  simulatedDevice,
-  startDeviceTestBed,
-  writeDevicesConfig,
-  type DeviceTestBed,
-} from '../fixtures/device/harness';
-import type { DeviceRig } from '../fixtures/device/rig';
+import type { DeviceUploadResult } from '../../workflows/contracts/device';
+import { useDeviceBed } from '../fixtures/device/bed';
+import { activityAttempts, makeImage } from '../fixtures/device/harness';
 import { waitFor } from '../helpers/journal';
 import type { Orchestrator } from '../helpers/orchestrator';
 
-let bed: DeviceTestBed;
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-let rig: DeviceRig;
-
-before(async () => {
-  bed = await startDeviceTestBed({ unplugged: true });
-  ({ env, orch, rig } = bed);
-  await bed.startWorker(writeDevicesConfig(rig.dir, [simulatedDevice('k1', rig.devicePath)]), 'k1');
-});
-
-after(() => bed?.stop());
+const bed = useDeviceBed({ boards: [{ id: 'k1', unplugged: true }] });
 
 function uploadThenReport(artifact: string): Spec {
   return {
@@ -54,7 +36,7 @@ async function escalated(handle: Awaited<ReturnType<Orchestrator['start']>>): Pr
 
 test('offline after 3 attempts → SKIPPED, escalated; retry after the board returns uploads it', async () => {
   const image = makeImage(12_000);
-  const handle = await orch.start(uploadThenReport(image.file));
+  const handle = await bed.orch.start(uploadThenReport(image.file));
   const progress = await escalated(handle);
   const pending = progress.pendingApprovals.find((a) => a.stepId === 'upload');
   assert.deepEqual(pending?.choices, ['retry', 'skip', 'abort']);
@@ -64,30 +46,34 @@ test('offline after 3 attempts → SKIPPED, escalated; retry after the board ret
   );
 
   // The attempt ended SKIPPED in the device's record, not FAILED.
-  const lock = await env.client.workflow.getHandle(deviceLockWorkflowId('k1')).query(deviceLockStateQuery);
+  const lock = await bed.lockView();
   assert.equal(lock.lastResult?.status, 'skipped');
   assert.equal(lock.stats.failed, 0);
   assert.equal(lock.holder, undefined, 'nobody holds the device while a human decides');
-  const attempts = (await handle.fetchHistory()).events
-    ?.filter((e) => e.activityTaskStartedEventAttributes)
-    .map((e) => e.activityTaskStartedEventAttributes?.attempt);
-  assert.deepEqual(attempts, [3], 'one activity, started for the 3rd time when it gave up');
+  assert.deepEqual(
+    await activityAttempts(handle, 'deviceUpload'),
+    [3],
+    'one upload activity, started for the 3rd time when it gave up',
+  );
 
-  await rig.start();
+  await bed.rig().start();
   await handle.executeUpdate(approveUpdate, {
     args: [{ stepId: 'upload', decision: 'approve', choice: 'retry', by: 'ops', comment: 'board plugged back in' }],
   });
   const result = await handle.result();
   assert.equal(result.steps.upload?.status, 'completed');
   const out = result.steps.upload?.output as DeviceUploadResult;
-  const received = rig.events().find((e) => e.event === 'image' && e.md5 === out.md5);
+  const received = bed
+    .rig()
+    .events()
+    .find((e) => e.event === 'image' && e.md5 === out.md5);
   assert.ok(received && readFileSync(received.file as string).equals(image.bytes), 'the board holds the image');
   assert.deepEqual(result.output, { upload: out, after: { uploadStatus: 'completed' } });
-  await rig.stop();
+  await bed.rig().stop();
 });
 
 test('choosing skip leaves the step SKIPPED and the run goes on; abort fails the run', async () => {
-  const skipped = await orch.start(uploadThenReport(makeImage(4096).file));
+  const skipped = await bed.orch.start(uploadThenReport(makeImage(4096).file));
   await escalated(skipped);
   await skipped.executeUpdate(approveUpdate, {
     args: [{ stepId: 'upload', decision: 'reject', choice: 'skip', by: 'ops' }],
@@ -97,7 +83,7 @@ test('choosing skip leaves the step SKIPPED and the run goes on; abort fails the
   assert.match(String((result.steps.upload?.output as { reason: string }).reason), /device "k1" offline/);
   assert.deepEqual(result.steps.after?.output, { uploadStatus: 'skipped' });
 
-  const aborted = await orch.start(uploadThenReport(makeImage(4096).file));
+  const aborted = await bed.orch.start(uploadThenReport(makeImage(4096).file));
   await escalated(aborted);
   await assert.rejects(
     aborted.executeUpdate(approveUpdate, {
@@ -117,7 +103,7 @@ test('choosing skip leaves the step SKIPPED and the run goes on; abort fails the
 });
 
 test('a device nobody serves (no lock workflow) escalates the same way', async () => {
-  const handle = await orch.start({
+  const handle = await bed.orch.start({
     name: 'ghost',
     steps: [{ id: 'upload', kind: 'device_upload', device: 'ghost', artifact: '/tmp/fw.bin' }],
   });
@@ -129,7 +115,7 @@ test('a device nobody serves (no lock workflow) escalates the same way', async (
 
 test('a session lets go of the board while a human decides, and holds it again on retry', async () => {
   const image = makeImage(8192);
-  const handle = await orch.start({
+  const handle = await bed.orch.start({
     name: 'session-offline',
     steps: [
       {
@@ -144,17 +130,12 @@ test('a session lets go of the board while a human decides, and holds it again o
     ],
   });
   await escalated(handle);
-  const lock = env.client.workflow.getHandle(deviceLockWorkflowId('k1'));
-  assert.equal(
-    (await lock.query(deviceLockStateQuery)).holder,
-    undefined,
-    'the session released the board for the decision',
-  );
+  assert.equal((await bed.lockView()).holder, undefined, 'the session released the board for the decision');
 
-  await rig.start();
+  await bed.rig().start();
   await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'upload', decision: 'approve', by: 'ops' }] });
   const result = await handle.result();
   assert.equal(result.steps.upload?.status, 'completed');
   assert.equal(result.steps.smoke?.status, 'completed');
-  await rig.stop();
+  await bed.rig().stop();
 });

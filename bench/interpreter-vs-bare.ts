@@ -3,8 +3,9 @@
  * (bench/workflows/bare.ts), both on ONE worker process (the real worker entry, run as a child)
  * with the same no-op activity and the same dev server, the runs interleaved (bare, interpreter,
  * interpreter, bare, …) so the machine's load falls on both alike. Interpreter runs are started
- * the way the API starts them (startSpecRun: memo, search attribute, summary). Prints one table;
- * the ratio column is interpreter / bare. Asserts nothing.
+ * the way the API starts them (startSpecRun: memo, search attribute, summary). A third kind runs
+ * the same specs with every step `local: true` (a local activity in the worker). Prints one
+ * table with each kind's ratio to bare. Asserts nothing.
  *
  *   (a) 3 sequential no-op steps, one run at a time: start → result latency, p50/p95
  *   (b) 10 parallel branches of one no-op step each, one run at a time: p50/p95
@@ -37,9 +38,12 @@ const ACTIVITY = 'test.echo';
 const SEQUENTIAL_STEPS = 3;
 const BRANCHES = 10;
 
-type Kind = 'bare' | 'interpreter';
+/** `local`: the interpreter with every step `local: true` (a local activity in the worker). */
+type Kind = 'bare' | 'interpreter' | 'local';
 type Shape = 'sequential' | 'parallel';
-const KINDS: readonly Kind[] = ['bare', 'interpreter'];
+const KINDS: readonly Kind[] = ['bare', 'interpreter', 'local'];
+/** Each round starts with the next kind, so none always runs first. */
+const rotated = (i: number): Kind[] => KINDS.map((_, j) => KINDS[(i + j) % KINDS.length] as Kind);
 
 function option(index: number, envName: string, fallback: number): number {
   const raw = process.argv[2 + index] ?? process.env[envName];
@@ -49,25 +53,33 @@ function option(index: number, envName: string, fallback: number): number {
   return value;
 }
 
-const noopStep = (id: string): Spec['steps'][number] => ({ id, kind: 'activity', activity: ACTIVITY });
-const SPECS: Record<Shape, Spec> = {
-  sequential: {
-    name: 'bench-sequential',
-    steps: Array.from({ length: SEQUENTIAL_STEPS }, (_, i) => noopStep(`s${i + 1}`)),
-  },
-  parallel: {
-    name: 'bench-parallel',
-    steps: [
-      { id: 'fan', kind: 'parallel', branches: Array.from({ length: BRANCHES }, (_, i) => [noopStep(`b${i + 1}`)]) },
-    ],
-  },
+const specs = (local: boolean): Record<Shape, Spec> => {
+  const noopStep = (id: string): Spec['steps'][number] => ({
+    id,
+    kind: 'activity',
+    activity: ACTIVITY,
+    ...(local && { local }),
+  });
+  return {
+    sequential: {
+      name: 'bench-sequential',
+      steps: Array.from({ length: SEQUENTIAL_STEPS }, (_, i) => noopStep(`s${i + 1}`)),
+    },
+    parallel: {
+      name: 'bench-parallel',
+      steps: [
+        { id: 'fan', kind: 'parallel', branches: Array.from({ length: BRANCHES }, (_, i) => [noopStep(`b${i + 1}`)]) },
+      ],
+    },
+  };
 };
+const SPECS: Record<Exclude<Kind, 'bare'>, Record<Shape, Spec>> = { interpreter: specs(false), local: specs(true) };
 
 function starter(client: Client, taskQueue: string) {
   return (kind: Kind, shape: Shape): Promise<WorkflowHandle> => {
     const workflowId = `bench-${kind}-${shape}-${randomUUID()}`;
-    if (kind === 'interpreter') {
-      const spec = SPECS[shape];
+    if (kind !== 'bare') {
+      const spec = SPECS[kind][shape];
       return startSpecRun(client, taskQueue, {
         workflowId,
         input: { spec, inputs: {} },
@@ -88,7 +100,7 @@ function starter(client: Client, taskQueue: string) {
 }
 
 type PerKind<T> = Record<Kind, T>;
-const perKind = <T>(make: () => T): PerKind<T> => ({ bare: make(), interpreter: make() });
+const perKind = <T>(make: () => T): PerKind<T> => ({ bare: make(), interpreter: make(), local: make() });
 
 const costsOf = async (handles: WorkflowHandle[]): Promise<HistoryCost[]> => {
   const costs: HistoryCost[] = [];
@@ -125,7 +137,7 @@ async function main(): Promise<void> {
     const latencies = perKind<number[]>(() => []);
     const handles = perKind<WorkflowHandle[]>(() => []);
     for (let i = 0; i < runs; i++) {
-      for (const kind of i % 2 === 0 ? KINDS : [...KINDS].reverse()) {
+      for (const kind of rotated(i)) {
         const t0 = performance.now();
         const handle = await start(kind, shape);
         await handle.result();
@@ -133,7 +145,9 @@ async function main(): Promise<void> {
         handles[kind].push(handle);
       }
     }
-    return { latencies, costs: { bare: await costsOf(handles.bare), interpreter: await costsOf(handles.interpreter) } };
+    const costs = perKind<HistoryCost[]>(() => []);
+    for (const kind of KINDS) costs[kind] = await costsOf(handles[kind]);
+    return { latencies, costs };
   };
 
   /** (c), (d): `burst` 3-step runs started at once, CPU read around them. */
@@ -160,13 +174,15 @@ async function main(): Promise<void> {
   try {
     const sequential = await oneAtATime('sequential');
     const parallel = await oneAtATime('parallel');
-    for (let r = 0; r < rounds; r++) for (const kind of r % 2 === 0 ? KINDS : [...KINDS].reverse()) await burstOf(kind);
+    for (let r = 0; r < rounds; r++) for (const kind of rotated(r)) await burstOf(kind);
 
     const row = (figure: string, value: (k: Kind) => number, show: (v: number) => string): string[] => [
       figure,
       show(value('bare')),
       show(value('interpreter')),
       ratio(value('interpreter'), value('bare')),
+      show(value('local')),
+      ratio(value('local'), value('bare')),
     ];
     const costRow = (figure: string, costs: PerKind<HistoryCost[]>, field: keyof HistoryCost) =>
       row(
@@ -174,7 +190,11 @@ async function main(): Promise<void> {
         (k) => mean(costs[k].map((c) => c[field])),
         (v) => fixed(v),
       );
-    const burstCosts: PerKind<HistoryCost[]> = { bare: totals.bare.costs, interpreter: totals.interpreter.costs };
+    const burstCosts: PerKind<HistoryCost[]> = {
+      bare: totals.bare.costs,
+      interpreter: totals.interpreter.costs,
+      local: totals.local.costs,
+    };
     const rows = [
       row(`(a) ${SEQUENTIAL_STEPS} sequential steps, p50`, (k) => spread(sequential.latencies[k]).p50, ms),
       row(`(a) ${SEQUENTIAL_STEPS} sequential steps, p95`, (k) => spread(sequential.latencies[k]).p95, ms),
@@ -193,7 +213,7 @@ async function main(): Promise<void> {
       costRow(`(e) workflow tasks per run, ${SEQUENTIAL_STEPS}-step at once (c)`, burstCosts, 'workflowTasks'),
       costRow(`(e) workflow tasks per run, ${BRANCHES}-branch`, parallel.costs, 'workflowTasks'),
     ];
-    console.log(table(['figure', 'bare', 'interpreter', 'interpreter / bare'], rows));
+    console.log(table(['figure', 'bare', 'interpreter', 'interpreter / bare', 'local steps', 'local / bare'], rows));
     console.log(`load avg (1 min) at the end: ${loadAverage()}`);
   } finally {
     await worker.stop();

@@ -1,9 +1,10 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureTemporalCli } from '../../temporal/cli';
+import { dynamicConfigArgs } from '../../temporal/dev-server';
 import { CUSTOM_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/contracts/run';
 
-/** A real Temporal dev server (our CLI, never a download), in memory, on a free loopback port. */
+/** A real Temporal dev server (our CLI, never a download), in memory, on a free loopback port, configured as `npm start`'s. */
 export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
@@ -11,7 +12,7 @@ export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: await ensureTemporalCli() },
       ip: '127.0.0.1',
       searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTE_KEYS],
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', ...dynamicConfigArgs()],
     },
   });
 }

@@ -117,4 +117,47 @@ describe('the activity step kind', () => {
       { type: 'spec.test.fail', attempt: DEFAULT_ACTIVITY_MAX_ATTEMPTS },
     ]);
   });
+
+  test('a local step runs in the worker: no activity task, one workflow task for three steps, a marker each', async () => {
+    const say = (id: string) => ({ id, kind: 'activity' as const, activity: 'test.echo', args: { id }, local: true });
+    const handle = await start({ name: 'spec-local', steps: [say('one'), say('two'), say('three')] });
+    const result = await handle.result();
+    assert.deepEqual(result.output, { one: { id: 'one' }, two: { id: 'two' }, three: { id: 'three' } });
+    const events = (await handle.fetchHistory()).events ?? [];
+    const count = (type: number) => events.filter((e) => e.eventType === type).length;
+    assert.equal(count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), 0, 'no activity task');
+    assert.equal(count(EventType.EVENT_TYPE_MARKER_RECORDED) >= 3, true, 'each local step is recorded as a marker');
+    assert.ok(
+      count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) < 4,
+      'fewer workflow tasks than one per step (the remote run takes four)',
+    );
+  });
+
+  test('a local step retries as its policy says, and an unknown local activity fails the step naming it', async () => {
+    const flaky = await start({
+      name: 'spec-local-retry',
+      steps: [
+        {
+          id: 'flaky',
+          kind: 'activity',
+          activity: 'test.fail',
+          args: { message: 'always', retryable: true },
+          retry: { initialInterval: '10ms' },
+          local: true,
+        },
+      ],
+    });
+    await assert.rejects(flaky.result(), (err) => {
+      assert.match(failureChain(err), /step "flaky" failed: .*TestFailure: always/s);
+      return true;
+    });
+    const unknown = await start({
+      name: 'spec-local-unknown',
+      steps: [{ id: 'call', kind: 'activity', activity: 'nope', local: true }],
+    });
+    await assert.rejects(unknown.result(), (err) => {
+      assert.match(failureChain(err), /UnknownActivity: activity "nope" is not one this worker offers to specs/);
+      return true;
+    });
+  });
 });

@@ -81,6 +81,25 @@ describe('spec validation', () => {
     assert.match(issues[0]!.message, /invalid duration/);
   });
 
+  test('a local activity step cannot heartbeat nor take longer than 30s', () => {
+    const local = { id: 'a', kind: 'activity', activity: 'http', local: true };
+    const issues = issuesOf({
+      name: 'x',
+      steps: [{ ...local, heartbeatTimeout: '5s', startToCloseTimeout: '2m' }],
+    });
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.message]),
+      [
+        ['steps[0].heartbeatTimeout', 'a local step cannot heartbeat'],
+        [
+          'steps[0].startToCloseTimeout',
+          'a local step takes at most 30s; run longer work as an activity task (local: false)',
+        ],
+      ],
+    );
+    assert.equal(validateSpec({ name: 'x', steps: [{ ...local, startToCloseTimeout: '30s' }] }).ok, true);
+  });
+
   test('unknown fields, unknown kinds and bad names are rejected', () => {
     assert.deepEqual(
       issuesOf({ name: 'x', steps: [{ ...sleep('a'), colour: 'red' }] }).map((i) => i.path),

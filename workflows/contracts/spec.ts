@@ -31,6 +31,13 @@ export interface ActivityStep extends BaseStep {
   scheduleToCloseTimeout?: Duration;
   heartbeatTimeout?: Duration;
   retry?: RetrySpec;
+  /**
+   * Run it as a Temporal local activity, in the worker that runs the run: no activity task, no
+   * trip through the server, its result recorded with the next workflow task. For short steps
+   * (at most LOCAL_STEP_MAX_TIMEOUT) that are safe to run again, since a worker lost mid-task
+   * repeats them; a local step cannot heartbeat.
+   */
+  local?: boolean;
 }
 
 /**

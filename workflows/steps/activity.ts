@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActivityCancellationType, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { durationSchema, durationToMs, type Duration } from '../contracts/duration';
 import { retrySchema, stepIdSchema, toRetryPolicy } from '../spec/common';
 import type { ActivityStep } from '../contracts/spec';
@@ -8,6 +8,9 @@ import { BUILT_IN_SPEC_ACTIVITIES, INTERNAL_ACTIVITY_NAMES, SPEC_ACTIVITY_PREFIX
 
 /** Attempts of an activity step whose `retry` does not say (Temporal's own default is unlimited). */
 export const DEFAULT_ACTIVITY_MAX_ATTEMPTS = 3;
+/** Longest a `local: true` step may take: longer work belongs in an activity task the server tracks. */
+export const LOCAL_STEP_MAX_TIMEOUT = '30s';
+const LOCAL_STEP_DEFAULT_TIMEOUT_MS = 10_000;
 /**
  * Runs before it scheduled the spec's name as it was (any registered activity, `llmChat`
  * included) with unlimited retries. Recorded histories without this marker replay the old way.
@@ -36,19 +39,48 @@ const activityName = z
 export const activityKind: StepKind<ActivityStep> = {
   kind: 'activity',
   schema: () =>
-    z.strictObject({
-      id: stepIdSchema,
-      kind: z.literal('activity'),
-      name: z.string().optional(),
-      activity: activityName,
-      args: z.unknown().optional(),
-      startToCloseTimeout: durationSchema.optional(),
-      scheduleToCloseTimeout: durationSchema.optional(),
-      heartbeatTimeout: durationSchema.optional(),
-      retry: retrySchema.optional(),
-    }),
+    z
+      .strictObject({
+        id: stepIdSchema,
+        kind: z.literal('activity'),
+        name: z.string().optional(),
+        activity: activityName,
+        args: z.unknown().optional(),
+        startToCloseTimeout: durationSchema.optional(),
+        scheduleToCloseTimeout: durationSchema.optional(),
+        heartbeatTimeout: durationSchema.optional(),
+        retry: retrySchema.optional(),
+        local: z.boolean().optional(),
+      })
+      .superRefine((s, check) => {
+        if (!s.local) return;
+        if (s.heartbeatTimeout !== undefined) {
+          check.addIssue({ code: 'custom', path: ['heartbeatTimeout'], message: 'a local step cannot heartbeat' });
+        }
+        for (const field of ['startToCloseTimeout', 'scheduleToCloseTimeout'] as const) {
+          const d = s[field];
+          if (d !== undefined && durationToMs(d) > durationToMs(LOCAL_STEP_MAX_TIMEOUT)) {
+            check.addIssue({
+              code: 'custom',
+              path: [field],
+              message: `a local step takes at most ${LOCAL_STEP_MAX_TIMEOUT}; run longer work as an activity task (local: false)`,
+            });
+          }
+        }
+      }),
   async run(step, ctx) {
     const ms = (d: Duration | undefined) => (d === undefined ? undefined : durationToMs(d));
+    if (step.local) {
+      const local = proxyLocalActivities<Record<string, (args: unknown) => Promise<unknown>>>({
+        startToCloseTimeout: ms(step.startToCloseTimeout) ?? LOCAL_STEP_DEFAULT_TIMEOUT_MS,
+        scheduleToCloseTimeout: ms(step.scheduleToCloseTimeout),
+        retry: toRetryPolicy({ maxAttempts: DEFAULT_ACTIVITY_MAX_ATTEMPTS, ...step.retry }),
+        summary: ctx.path,
+      });
+      return (local[`${SPEC_ACTIVITY_PREFIX}${step.activity}`] as (args: unknown) => Promise<unknown>)(
+        ctx.resolve(step.args ?? {}),
+      );
+    }
     const registry = patched(SPEC_ACTIVITY_PATCH);
     const activities = proxyActivities<Record<string, (args: unknown) => Promise<unknown>>>({
       startToCloseTimeout: ms(step.startToCloseTimeout) ?? 60_000,

@@ -204,6 +204,24 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
     leaseMs: h.leaseMs,
     settings: s.settings as DeviceSettings,
   });
+  /** The first in line becomes the holder, with the next token. */
+  const grantFirst = (settings: DeviceSettings): Holder => {
+    const next = s.waiting.shift() as Waiter;
+    positionsDirty = true;
+    const leaseMs = next.leaseMs ?? settings.leaseMs;
+    const holder: Holder = {
+      ...next,
+      token: s.nextToken++,
+      grantedAt: new Date().toISOString(),
+      leaseMs,
+      leaseExpiresAt: Date.now() + leaseMs,
+    };
+    s.holder = holder;
+    s.stats.grants++;
+    grantsHere++;
+    return holder;
+  };
+
   setHandler(
     deviceAcquireUpdate,
     async (req): Promise<AcquireReply> => {
@@ -220,6 +238,8 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
         });
         positionsDirty = true;
         touch();
+        // A free device is granted in the same answer: one update for a request nobody is ahead of.
+        if (!s.holder && s.settings && s.waiting.length === 1) grantFirst(s.settings);
       }
       if (req.waitMs && !isHolder(requestId)) {
         // Until its turn, it leaves the line, or the lock moves on to its next run (the line goes with it).
@@ -240,7 +260,13 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
   );
 
   setHandler(deviceLockWithdrawSignal, ({ requestId, refuseLater }) => {
-    if (refuseLater && !isHolder(requestId)) {
+    // A request by update withdrawn after its grant: its run never got the device, so it is free again.
+    if (s.holder?.requestId === requestId && s.holder.via === 'update') {
+      s.holder = undefined;
+      touch();
+      return;
+    }
+    if (refuseLater) {
       refused.add(requestId);
       if (refused.size > REFUSED_KEPT) refused.delete(refused.values().next().value as string);
     }
@@ -280,23 +306,16 @@ export async function deviceLock(input: DeviceLockInput): Promise<void> {
 
   const grantNext = async (settings: DeviceSettings): Promise<void> => {
     while (!s.holder && s.waiting.length) {
-      const next = s.waiting.shift() as Waiter;
-      positionsDirty = true;
-      const leaseMs = next.leaseMs ?? settings.leaseMs;
-      const holder: Holder = {
-        ...next,
-        token: s.nextToken++,
-        grantedAt: new Date().toISOString(),
-        leaseMs,
-        leaseExpiresAt: Date.now() + leaseMs,
-      };
-      s.holder = holder;
-      s.stats.grants++;
-      grantsHere++;
+      const holder = grantFirst(settings);
       // Its next deviceAcquire call returns the grant; a run that has gone away loses it with the lease.
       if (holder.via === 'update') continue;
       const delivered = await tell(holder.workflowId, (h) =>
-        h.signal(deviceGrantedSignal, { requestId: holder.requestId, token: holder.token, leaseMs, settings }),
+        h.signal(deviceGrantedSignal, {
+          requestId: holder.requestId,
+          token: holder.token,
+          leaseMs: holder.leaseMs,
+          settings,
+        }),
       );
       // The run is gone (finished, terminated): nobody will release, so move on now.
       if (!delivered && s.holder === holder) s.holder = undefined;

@@ -66,6 +66,21 @@ const pause = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/**
+ * Settles like `call`, or rejects as soon as `signal` aborts. A worker's client (a NativeConnection
+ * in SDK 1.24) ignores abort signals, so a cancelled wait must stop listening rather than the call.
+ */
+function unlessAborted<T>(signal: AbortSignal, call: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  call.catch(() => undefined); // abandoned on abort: its later failure is nobody's
+  return Promise.race([call, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}
+
 export function createDeviceLockActivities(): DeviceLockActivities {
   return {
     async acquireDevice(input: AcquireDeviceInput): Promise<Grant> {
@@ -76,8 +91,20 @@ export function createDeviceLockActivities(): DeviceLockActivities {
       const request = { requestId, workflowId: input.workflowId, stepPath: input.stepPath, leaseMs: input.leaseMs };
       const lock = client.workflow.getHandle(deviceLockWorkflowId(deviceId));
       let progress: AcquireWaitProgress = { deviceId, position: 0, waiting: 0 };
-      const beating = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
+      /** The request's place as the lock shows it now; a lock that does not answer (worker restarting) leaves it as it was. */
+      const look = async (): Promise<AcquireWaitProgress> => {
+        const view = await lock.query(deviceLockStateQuery).catch(() => undefined);
+        if (view) {
+          progress = {
+            deviceId,
+            position: view.waiting.findIndex((w) => w.requestId === requestId) + 1,
+            waiting: view.waiting.length,
+          };
+        }
+        return progress;
+      };
       ctx.heartbeat(progress);
+      const beating = setInterval(() => void look().then((p) => ctx.heartbeat(p)), HEARTBEAT_EVERY_MS);
       let calls = 0;
       const updateId = () => `${requestId}.${ctx.info.attempt}.${++calls}`;
       const withdraw = (refuseLater: boolean) =>
@@ -86,24 +113,27 @@ export function createDeviceLockActivities(): DeviceLockActivities {
         const settings = await recordedSettings(client, deviceId);
         const pickupMs = settings?.pickupTimeoutMs ?? DEFAULT_LOCK_PICKUP_MS;
         // Join the line, starting the lock if it is not running; nothing taking it in time means nothing serves the device.
-        const joined = AbortSignal.any([cancelled, AbortSignal.timeout(pickupMs)]);
+        const joinBy = Date.now() + pickupMs;
         let reply: AcquireReply;
         try {
-          reply = await client.withAbortSignal(joined, () =>
-            client.workflow.executeUpdateWithStart(deviceAcquireUpdate, {
-              args: [request],
-              updateId: updateId(),
-              startWorkflowOperation: new WithStartWorkflowOperation(DEVICE_LOCK_WORKFLOW, {
-                workflowId: deviceLockWorkflowId(deviceId),
-                taskQueue: deviceTaskQueue(deviceId),
-                args: [{ deviceId, settings } satisfies DeviceLockStart],
-                workflowIdConflictPolicy: 'USE_EXISTING',
-                staticSummary: `Device lock of ${deviceId}`,
+          reply = await unlessAborted(
+            cancelled,
+            client.connection.withDeadline(joinBy, () =>
+              client.workflow.executeUpdateWithStart(deviceAcquireUpdate, {
+                args: [request],
+                updateId: updateId(),
+                startWorkflowOperation: new WithStartWorkflowOperation(DEVICE_LOCK_WORKFLOW, {
+                  workflowId: deviceLockWorkflowId(deviceId),
+                  taskQueue: deviceTaskQueue(deviceId),
+                  args: [{ deviceId, settings } satisfies DeviceLockStart],
+                  workflowIdConflictPolicy: 'USE_EXISTING',
+                  staticSummary: `Device lock of ${deviceId}`,
+                }),
               }),
-            }),
+            ),
           );
         } catch (err) {
-          if (!joined.aborted || cancelled.aborted) throw err;
+          if (cancelled.aborted || Date.now() < joinBy) throw err;
           await withdraw(true);
           throw unreachable(
             `no worker of device "${deviceId}" took the request within ${pickupMs} ms (is the worker for ${deviceTaskQueue(deviceId)} running?)`,
@@ -122,15 +152,15 @@ export function createDeviceLockActivities(): DeviceLockActivities {
           if (reply.position > FRONT) {
             await pause(LOOK_EVERY_MS, cancelled);
             if (cancelled.aborted) throw cancelled.reason;
-            // A lock that does not answer now (its worker restarting) keeps the request where it was.
-            const view = await lock.query(deviceLockStateQuery).catch(() => undefined);
-            const position = view ? view.waiting.findIndex((w) => w.requestId === requestId) + 1 : reply.position;
-            if (position > FRONT) {
-              reply = { position, waiting: view?.waiting.length ?? reply.waiting };
+            const now = await look();
+            // 0: no longer in line (granted, most likely): the update below says which.
+            if (now.position > FRONT) {
+              reply = { position: now.position, waiting: now.waiting };
               continue;
             }
           }
-          reply = await client.withAbortSignal(cancelled, () =>
+          reply = await unlessAborted(
+            cancelled,
             lock.executeUpdate(deviceAcquireUpdate, {
               args: [{ ...request, waitMs: WAIT_IN_LOCK_MS }],
               updateId: updateId(),
@@ -139,6 +169,7 @@ export function createDeviceLockActivities(): DeviceLockActivities {
         }
       } catch (err) {
         if (!cancelled.aborted) throw err;
+        // Leaves the line, or hands back a grant that came as the wait was cancelled.
         await withdraw(false);
         throw cancelled.reason;
       } finally {

@@ -7,11 +7,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { deviceLock } from '../../workflows/device-lock';
 import type { Spec } from '../../workflows/contracts/spec';
 import {
   DEVICE_LOCK_WORKFLOW,
+  deviceAcquireUpdate,
+  deviceLockWithdrawSignal,
   deviceLockWorkflowId,
   deviceQueueQuery,
   deviceTaskQueue,
@@ -126,6 +129,28 @@ test('a run cancelled while waiting for the device leaves the queue', async () =
   await waitFor('the waiter to leave the queue', async () => (await bed.lockView()).waiting.length === 0);
   await holder.result();
   await waitFor('the device to be free', async () => (await bed.lockView()).holder === undefined);
+});
+
+test('a request given up after its grant frees the device; one given up before it arrives is refused', async () => {
+  await waitFor('no holder', async () => (await bed.lockView()).holder === undefined);
+  const lock = bed.lock();
+  const ask = (requestId: string) =>
+    lock.executeUpdate(deviceAcquireUpdate, { args: [{ requestId, workflowId: 'by-hand', stepPath: 'step' }] });
+  const first = await ask('given-up-after-grant');
+  assert.ok('grant' in first, 'the free device is granted at once');
+  assert.equal((await bed.lockView()).holder?.requestId, 'given-up-after-grant');
+  // The activity that asked was cancelled as the grant came back: it withdraws, and nobody will act on the grant.
+  await lock.signal(deviceLockWithdrawSignal, { requestId: 'given-up-after-grant' });
+  await waitFor('the device to be free again', async () => (await bed.lockView()).holder === undefined);
+
+  // A request that gave up before the lock took it (no worker within the pickup timeout) is refused if it arrives after.
+  await lock.signal(deviceLockWithdrawSignal, { requestId: 'given-up-before', refuseLater: true });
+  await assert.rejects(
+    ask('given-up-before'),
+    (err: unknown) =>
+      err instanceof WorkflowUpdateFailedError && /given up before it arrived/.test(String(err.cause?.message)),
+  );
+  assert.equal((await bed.lockView()).holder, undefined);
 });
 
 test('the lock continues as new without losing its counts or reusing a token; histories replay', async () => {

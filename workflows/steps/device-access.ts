@@ -38,11 +38,12 @@ const signalLock = (deviceId: string, send: (lock: ReturnType<typeof getExternal
     send(getExternalWorkflowHandle(deviceLockWorkflowId(deviceId))).catch(() => undefined),
   );
 
-/** Waiting in line may take days; the heartbeat (its place in line, every 2 s) shows the activity is alive. */
+/** Waiting in line may take days; the heartbeat (its place in line) shows the activity is alive. */
 const lockActivities = (stepPath: string, deviceId: string) =>
   proxyActivities<DeviceLockActivities>({
     startToCloseTimeout: '30 days',
-    heartbeatTimeout: '30s',
+    // Short enough that the place in line shows within seconds (heartbeats are sent at most every 0.8 × this).
+    heartbeatTimeout: '10s',
     retry: {
       initialInterval: '1s',
       maximumInterval: '10s',

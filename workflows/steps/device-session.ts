@@ -6,6 +6,7 @@ import type { DeviceSessionStep, Step } from '../contracts/spec';
 import { resolveDeviceId } from './device-action';
 import { SessionHolds } from './device-access';
 import { DEVICE_ACCESS_PATCH, enclosingSession, runLegacySession } from './device-legacy';
+import type { DeviceSessionScope } from './device-scope';
 import type { StepContext, StepKind } from './step-kind';
 
 const DEVICE_STEP_KINDS: ReadonlySet<Step['kind']> = new Set(['device_session', 'device_upload', 'device_command']);
@@ -79,8 +80,15 @@ export const deviceSessionKind: StepKind<DeviceSessionStep> = {
     const outer = ctx.devices.session;
     const started = Date.now();
     if (outer) {
-      // Nested: the enclosing session took this device with the others at its start.
-      const output = await ctx.runSteps(step.steps);
+      // Nested: the enclosing session took this device with the others at its start; its steps default to this device.
+      const scope: DeviceSessionScope = {
+        path: outer.path,
+        primary: deviceId,
+        covers: (id) => outer.covers(id),
+        holdOf: (id) => outer.holdOf(id),
+        releaseWhile: (fn) => outer.releaseWhile(fn),
+      };
+      const output = await ctx.runSteps(step.steps, scope);
       return { deviceId, heldMs: Date.now() - started, output };
     }
     if (enclosingSession(ctx.path) || !patched(DEVICE_ACCESS_PATCH)) {

@@ -310,7 +310,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'device-upload-command',
-    covers: 'device_upload and device_command, each waiting in the lock\'s line (acquireDevice) for a hold of its own',
+    covers: "device_upload and device_command, each waiting in the lock's line (acquireDevice) for a hold of its own",
     spec: {
       name: 'device-upload-command',
       inputs: { device: { type: 'string' }, image: { type: 'string' } },

@@ -31,8 +31,12 @@ import {
   type Grant,
 } from '../../workflows/contracts/device';
 
-/** Requests this near the front wait inside the lock (an update each); the rest read their place by query. */
-const FRONT = 5;
+/**
+ * Requests this near the front wait inside the lock (an update each); the rest read their place
+ * by query. Two: the next holder is already waiting when the device is released, and the lock's
+ * other in-flight updates (Temporal admits 10 per workflow) stay free for requests joining.
+ */
+const FRONT = 2;
 /** Longest a waiting update stays open (then it is sent again), and how often the rest look at the line. */
 const WAIT_IN_LOCK_MS = 30_000;
 const LOOK_EVERY_MS = 500;

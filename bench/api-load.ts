@@ -18,11 +18,8 @@
  *   (or BENCH_RATES, BENCH_SECONDS, BENCH_GET_RATES, BENCH_GETS_PER_SECOND)
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createApp } from '../api/app';
+import { startTestApp } from '../test/helpers/api-app';
 import type { RunDetail, StartRunResponse } from '../api/workflows/run-views';
 import { runWorkflowId } from '../api/workflows/run-identity';
 import { startSpecRun } from '../api/workflows/start-spec-run';
@@ -62,20 +59,10 @@ async function main(): Promise<void> {
   const env = await createTestEnv();
   const taskQueue = `bench-api-${randomUUID()}`;
   const worker = await startWorkerProcess({ address: env.address, taskQueue });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-api-'));
   const auth = testAuth();
   const temporal = { address: env.address, namespace: 'default', uiUrl: '', taskQueue };
-  const app = await createApp({
-    temporal,
-    auth: auth.auth,
-    client: env.client,
-    specStoreDir: path.join(dir, 'specs'),
-    webhookStoreDir: path.join(dir, 'webhooks'),
-    examplesDir: null,
-    port: 0,
-    logger: false,
-  });
-  const api = await app.getUrl();
+  const app = await startTestApp({ temporal, auth: auth.auth, client: env.client });
+  const api = app.baseUrl;
 
   const viaApi = async (spec: Spec): Promise<string> => {
     const res = await fetch(`${api}/workflows`, {
@@ -229,10 +216,9 @@ async function main(): Promise<void> {
     );
     console.log('\nDecisions one at a time and 200 at once: npx tsx bench/approval-resume.ts');
   } finally {
-    await app.close();
+    await app.stop();
     await worker.stop();
     await env.teardown();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -12,12 +12,10 @@
  *   npx tsx bench/approval-resume.ts [runs-waiting=200] [one-at-a-time=20]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { createApp } from '../api/app';
+import { startTestApp } from '../test/helpers/api-app';
 import { testAuth } from '../test/helpers/api-auth';
 import { bundleWorkflowsOnce, createTestEnv } from '../test/helpers/temporal';
 import { loadOrchestratorWorkerConfig } from '../workers/orchestrator-config';
@@ -69,7 +67,6 @@ async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<vo
 async function main(): Promise<void> {
   const waiting = Number(process.argv[2] ?? 200);
   const oneAtATime = Math.min(Number(process.argv[3] ?? 20), waiting);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-approvals-'));
   // ana: approver in release-managers, in a real static tokens file.
   const auth = testAuth();
   const token = auth.tokens.ana;
@@ -84,17 +81,12 @@ async function main(): Promise<void> {
     identityEnv: auth.env,
   });
   const running = worker.run();
-  const app = await createApp({
+  const app = await startTestApp({
     temporal: { address: env.address, namespace: 'default', uiUrl: '', taskQueue },
     auth: auth.auth,
     client: env.client,
-    specStoreDir: path.join(dir, 'specs'),
-    webhookStoreDir: path.join(dir, 'webhooks'),
-    examplesDir: null,
-    port: 0,
-    logger: false,
   });
-  const api = await app.getUrl();
+  const api = app.baseUrl;
 
   const decide = async (channel: Channel, handle: Handle): Promise<unknown> => {
     if (channel === 'signal') return handle.signal(approveSignal, { stepId: 'gate', decision: 'approve', token });
@@ -174,11 +166,10 @@ async function main(): Promise<void> {
     console.log('| --- | --- | --- | --- | --- | --- |');
     for (const row of rows) console.log(row);
   } finally {
-    await app.close();
+    await app.stop();
     worker.shutdown();
     await running;
     await env.teardown();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

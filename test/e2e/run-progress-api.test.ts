@@ -7,13 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { INestApplication } from '@nestjs/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createApp } from '../../api/app';
+import { startTestApp, type TestApp } from '../helpers/api-app';
 import type { StepTimeline } from '../../api/history/history-views';
 import { runDetailSchema, type RunDetail, type StartRunResponse } from '../../api/workflows/run-views';
 import type { TemporalConfig } from '../../temporal/config';
@@ -38,9 +34,8 @@ interface ErrorBody {
 
 let env: TestWorkflowEnvironment;
 let temporal: TemporalConfig;
-let app: INestApplication;
+let api: TestApp | undefined;
 let baseUrl: string;
-let dir: string;
 let stopWorker: (() => Promise<void>) | undefined;
 const auth = testAuth();
 
@@ -138,25 +133,14 @@ before(async () => {
     activities: testActivities,
   });
   stopWorker = runInProcess(worker);
-  dir = await mkdtemp(path.join(tmpdir(), 'progress-e2e-'));
-  app = await createApp({
-    temporal,
-    auth: auth.auth,
-    client: env.client,
-    specStoreDir: path.join(dir, 'specs'),
-    webhookStoreDir: path.join(dir, 'webhooks'),
-    examplesDir: null,
-    port: 0,
-    logger: false,
-  });
-  baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  api = await startTestApp({ temporal, auth: auth.auth, client: env.client });
+  baseUrl = api.baseUrl;
 });
 
 after(async () => {
-  await app?.close();
+  await api?.stop();
   await stopWorker?.();
   await env?.teardown();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 test('live=true answers from the worker; the history says the same steps and statuses, before and after the end', async () => {

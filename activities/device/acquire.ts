@@ -26,6 +26,7 @@ import {
   type AcquireReply,
   type AcquireWaitProgress,
   type DeviceLockActivities,
+  type DeviceLockView,
   type DeviceSettings,
   type DeviceLockStart,
   type Grant,
@@ -33,13 +34,14 @@ import {
 
 /**
  * Requests this near the front wait inside the lock (an update each); the rest read their place
- * by query. Two: the next holder is already waiting when the device is released, and the lock's
- * other in-flight updates (Temporal admits 10 per workflow) stay free for requests joining.
+ * by query. Four: the next holders already wait when the device is released, even after a few
+ * short actions in a row, and most of the lock's in-flight updates (Temporal admits 10 per
+ * workflow) stay free for requests joining.
  */
 const FRONT = 2;
 /** Longest a waiting update stays open (then it is sent again), and how often the rest look at the line. */
-const WAIT_IN_LOCK_MS = 30_000;
-const LOOK_EVERY_MS = 500;
+const WAIT_IN_LOCK_MS = 5_000;
+const LOOK_EVERY_MS = 250;
 const HEARTBEAT_EVERY_MS = 2000;
 
 const unreachable = (message: string) =>
@@ -85,7 +87,25 @@ function unlessAborted<T>(signal: AbortSignal, call: Promise<T>): Promise<T> {
   return Promise.race([call, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
+/** How long a read of a lock's state serves every request of this worker waiting for that device. */
+const VIEW_SHARED_MS = 200;
+
 export function createDeviceLockActivities(): DeviceLockActivities {
+  /**
+   * One query per device and worker per VIEW_SHARED_MS, whatever the number of requests waiting:
+   * the lock's worker also answers the fence check of every action, which must not queue behind them.
+   */
+  const views = new Map<string, { at: number; view: Promise<DeviceLockView | undefined> }>();
+  const viewOf = (client: Client, deviceId: string): Promise<DeviceLockView | undefined> => {
+    const known = views.get(deviceId);
+    if (known && Date.now() - known.at < VIEW_SHARED_MS) return known.view;
+    const view = client.workflow
+      .getHandle(deviceLockWorkflowId(deviceId))
+      .query(deviceLockStateQuery)
+      .catch(() => undefined);
+    views.set(deviceId, { at: Date.now(), view });
+    return view;
+  };
   return {
     async acquireDevice(input: AcquireDeviceInput): Promise<Grant> {
       const ctx = Context.current();
@@ -97,7 +117,7 @@ export function createDeviceLockActivities(): DeviceLockActivities {
       let progress: AcquireWaitProgress = { deviceId, position: 0, waiting: 0 };
       /** The request's place as the lock shows it now; a lock that does not answer (worker restarting) leaves it as it was. */
       const look = async (): Promise<AcquireWaitProgress> => {
-        const view = await lock.query(deviceLockStateQuery).catch(() => undefined);
+        const view = await viewOf(client, deviceId);
         if (view) {
           progress = {
             deviceId,

@@ -21,6 +21,7 @@ import type {
   RefusedDecision,
   RunInput,
   RunPhase,
+  RunProgress,
   RunResult,
   StepRecord,
   StepStatus,
@@ -36,16 +37,7 @@ export type ProgressSource = 'live' | 'history' | 'result';
 export const PROGRESS_SOURCES = ['live', 'history', 'result'] as const satisfies readonly ProgressSource[];
 
 /** RunProgress as far as the history tells it (`usage` with budgets: only the live query and the result). */
-export interface ProgressView {
-  spec: { name: string; version?: number };
-  phase: RunPhase;
-  current: string[];
-  steps: Record<string, StepRecord>;
-  pendingApprovals: PendingApproval[];
-  refusedDecisions?: RefusedDecision[];
-  generation: number;
-  usage?: LedgerSummary;
-}
+export type ProgressView = Omit<RunProgress, 'usage'> & { usage?: LedgerSummary };
 
 /** What the run events of one execution say about its steps and approvals. */
 export interface FoldedRun {

@@ -20,7 +20,7 @@ import { activities as testActivities } from '../fixtures/test-activities';
 import { testAuth, type TestUser } from '../helpers/api-auth';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
-import { runInProcess, testDataEnv } from '../helpers/worker';
+import { runInProcess, testDataEnv, testTemporalConfig } from '../helpers/worker';
 
 interface Reply<T> {
   status: number;
@@ -119,12 +119,7 @@ const longNap = {
 
 before(async () => {
   env = await createTestEnv();
-  temporal = {
-    address: env.address,
-    namespace: env.namespace ?? 'default',
-    uiUrl: 'http://127.0.0.1:8233',
-    taskQueue: `progress-e2e-${randomUUID()}`,
-  };
+  temporal = testTemporalConfig(env, `progress-e2e-${randomUUID()}`);
   const worker = await createOrchestratorWorker({
     connection: env.nativeConnection,
     temporal,

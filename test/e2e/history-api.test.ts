@@ -8,14 +8,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { INestApplication } from '@nestjs/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { createApp } from '../../api/app';
 import {
   replayVerdictSchema,
   rerunResponseSchema,
@@ -37,6 +34,7 @@ import { standInEnv } from '../fixtures/llm/harness';
 import { StandInModelServer } from '../fixtures/llm/model-server';
 import { gateActivities } from '../fixtures/gate-activities';
 import { activities as testActivities } from '../fixtures/test-activities';
+import { startTestApp, type TestApp } from '../helpers/api-app';
 import { testAuth } from '../helpers/api-auth';
 import { newJournal, readJournal, waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
@@ -59,7 +57,7 @@ type Detail = RunDetail & { result?: RunResult };
 let env: TestWorkflowEnvironment;
 let server: StandInModelServer;
 let temporal: TemporalConfig;
-let app: INestApplication;
+let api: TestApp | undefined;
 let baseUrl: string;
 let dir: string;
 const stops: Array<() => Promise<void>> = [];
@@ -170,26 +168,15 @@ before(async () => {
     activities: { ...testActivities, ...gateActivities },
   });
   stops.push(runInProcess(worker));
-  dir = await mkdtemp(path.join(tmpdir(), 'history-e2e-'));
-  app = await createApp({
-    temporal,
-    auth: auth.auth,
-    client: env.client,
-    specStoreDir: path.join(dir, 'specs'),
-    webhookStoreDir: path.join(dir, 'webhooks'),
-    examplesDir: null,
-    port: 0,
-    logger: false,
-  });
-  baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  api = await startTestApp({ temporal, auth: auth.auth, client: env.client });
+  ({ baseUrl, dir } = api);
 });
 
 after(async () => {
-  await app?.close();
+  await api?.stop();
   for (const stop of stops.reverse()) await stop();
   await server?.close();
   await env?.teardown();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('debug a failed run', () => {

@@ -7,15 +7,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { INestApplication } from '@nestjs/common';
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createApp } from '../../api/app';
 import { compareRunEventIds, parseRunEventId } from '../../api/events/event-ids';
 import { historyToRunEvents } from '../../api/events/history-events';
 import { decodeSpecCursor } from '../../api/events/spec-cursor';
@@ -26,6 +23,7 @@ import type { RunEvent } from '../../workflows/contracts/run-events';
 import { approveSignal } from '../../workflows/contracts/run';
 import { type Spec } from '../../workflows/contracts/spec';
 import { activities as testActivities } from '../fixtures/test-activities';
+import { startTestApp, type TestApp } from '../helpers/api-app';
 import { testAuth, type TestUser } from '../helpers/api-auth';
 import { waitFor } from '../helpers/journal';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
@@ -35,7 +33,7 @@ const WAIT_MS = 60_000;
 
 let env: TestWorkflowEnvironment;
 let temporal: TemporalConfig;
-let app: INestApplication;
+let api: TestApp | undefined;
 let baseUrl: string;
 let worker: Worker;
 let workerRun: Promise<void>;
@@ -231,26 +229,15 @@ before(async () => {
     identityEnv: auth.env,
   });
   workerRun = worker.run();
-  dir = await mkdtemp(path.join(tmpdir(), 'events-e2e-'));
-  app = await createApp({
-    temporal,
-    auth: auth.auth,
-    client: env.client,
-    specStoreDir: path.join(dir, 'specs'),
-    webhookStoreDir: path.join(dir, 'webhooks'),
-    examplesDir: null,
-    port: 0,
-    logger: false,
-  });
-  baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  api = await startTestApp({ temporal, auth: auth.auth, client: env.client });
+  ({ baseUrl, dir } = api);
 });
 
 after(async () => {
-  await app?.close();
+  await api?.stop();
   worker?.shutdown();
   await workerRun;
   await env?.teardown();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('GET /workflows/:id/events', () => {

@@ -216,11 +216,13 @@ describe('worker versioning', () => {
     assert.equal(both.current, '1.0');
     // Its workflow and activity pollers register one after the other; the server promotes only a
     // version that polls every queue the current one does.
-    await waitFor('version 2.0 to poll every task queue of 1.0', async () =>
-      (await missingTaskQueues(connection, 'default', { deploymentName, buildId: '2.0' }, '1.0')).length === 0
-        ? true
-        : undefined,
-    );
+    // The deployment lists a version a moment before describing it answers (NOT_FOUND until then).
+    await waitFor('version 2.0 to poll every task queue of 1.0', async () => {
+      const missing = await missingTaskQueues(connection, 'default', { deploymentName, buildId: '2.0' }, '1.0').catch(
+        () => undefined,
+      );
+      return missing?.length === 0 ? true : undefined;
+    });
 
     // The operator promotes it, as the README says.
     await run(cliPath, [

@@ -23,9 +23,9 @@
  * until it ends (the next event that no command writes, or `flush()`) and decides then which steps
  * it closed, placing each close after the batch's last event about that step.
  */
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { eventIdOf, type History, type HistoryEvent } from '../../temporal/replay/history';
+import { decodePayload, eventIdOf, type History, type HistoryEvent } from '../../temporal/replay/history';
 import { stepPathOfSummary } from '../../temporal/replay/step-events';
 import type { RunEvent, RunEventType } from '../../workflows/contracts/run-events';
 import {
@@ -125,15 +125,6 @@ interface Execution {
   continuedTo?: string;
 }
 
-function defaultDecode(payload: Payload | null | undefined): unknown {
-  if (!payload) return undefined;
-  try {
-    return defaultPayloadConverter.fromPayload<unknown>(payload);
-  } catch {
-    return undefined;
-  }
-}
-
 function isoOf(event: HistoryEvent): string {
   const ts = event.eventTime;
   return new Date(ts?.seconds ? Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6) : 0).toISOString();
@@ -208,7 +199,7 @@ export class RunEventMapper {
 
   constructor(opts: RunEventMapperOptions) {
     this.workflowId = opts.workflowId;
-    this.decode = opts.decode ?? defaultDecode;
+    this.decode = opts.decode ?? decodePayload;
   }
 
   /** Starts the next execution of the chain: 0 for the first, then 1, 2, … */

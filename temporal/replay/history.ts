@@ -4,6 +4,7 @@
  * ("Download") produce, and written back in that format.
  */
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 
@@ -63,4 +64,14 @@ export function eventTypeName(event: HistoryEvent): string {
 /** An event id as a number (the protobuf type is a Long). */
 export function eventIdOf(event: HistoryEvent): number {
   return Number(event.eventId ?? 0);
+}
+
+/** A payload of a history event as plain data (the default JSON converter); undefined when absent or undecodable. */
+export function decodePayload(payload: Payload | null | undefined): unknown {
+  if (!payload) return undefined;
+  try {
+    return defaultPayloadConverter.fromPayload<unknown>(payload);
+  } catch {
+    return undefined;
+  }
 }

@@ -4,22 +4,13 @@
  * `approve: approval timeout`) and every child run `<workflow id>.<step path>`, so each event
  * can be traced back to the step a user wrote.
  */
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { eventIdOf, eventTypeName, type History, type HistoryEvent } from './history';
+import type { Payload } from '@temporalio/common';
+import { decodePayload as decode, eventIdOf, eventTypeName, type History, type HistoryEvent } from './history';
 
 /** `each[2].fetch: load output` → `each[2].fetch`. Step ids hold no ":" or spaces. */
 export function stepPathOfSummary(summary: string): string {
   const colon = summary.indexOf(': ');
   return (colon < 0 ? summary : summary.slice(0, colon)).trim();
-}
-
-function decode(payload: Payload | null | undefined): unknown {
-  if (!payload) return undefined;
-  try {
-    return defaultPayloadConverter.fromPayload<unknown>(payload);
-  } catch {
-    return undefined;
-  }
 }
 
 function durationText(d: { seconds?: unknown; nanos?: number | null } | null | undefined): string {

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import {
   type AcquireWaitProgress,
   type DeviceCommandResult,
@@ -18,7 +17,7 @@ import {
 import { approveUpdate, progressQuery } from '../../workflows/contracts/run';
 import { type Spec, type Step } from '../../workflows/contracts/spec';
 import { useDeviceBed } from '../fixtures/device/bed';
-import { makeImage } from '../fixtures/device/harness';
+import { makeImage, pendingHeartbeat } from '../fixtures/device/harness';
 import { newJournal, waitFor } from '../helpers/journal';
 import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
 
@@ -52,14 +51,6 @@ const command = (id: string, send: string, device?: string): Step => ({
   send,
   expect: `^PATTERN ${send.split(' ')[1]} OK`,
 });
-
-/** The waiting run's acquireDevice heartbeat: its place in the device's line. */
-async function heartbeatOf(run: RunHandle): Promise<AcquireWaitProgress | undefined> {
-  const described = await run.describe();
-  const pending = described.raw.pendingActivities?.find((a) => a.activityType?.name === 'acquireDevice');
-  const payload = pending?.heartbeatDetails?.payloads?.[0];
-  return payload ? defaultPayloadConverter.fromPayload<AcquireWaitProgress>(payload as Payload) : undefined;
-}
 
 async function activityTypesScheduled(run: RunHandle): Promise<string[]> {
   const { events } = await run.fetchHistory();
@@ -132,7 +123,7 @@ test('lone actions and sessions are served in arrival order, their places shown 
       const beat = await waitFor(
         `${arrivals[i]!.name}'s heartbeat to show its place`,
         async () => {
-          const b = await heartbeatOf(run);
+          const b = await pendingHeartbeat<AcquireWaitProgress>(run, 'acquireDevice');
           return b && b.position > 0 ? b : undefined;
         },
         60_000,

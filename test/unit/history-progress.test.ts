@@ -7,28 +7,18 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import {
   addContainerSteps,
   foldRunEvents,
   progressFromHistory,
   type ProgressView,
 } from '../../api/history/history-progress';
-import { parseHistoryJson, type History } from '../../temporal/replay/history';
+import { decodePayload as decode, parseHistoryJson, type History } from '../../temporal/replay/history';
 import { RUN_SPEC_WORKFLOW, type RunInput, type RunResult, type StepRecord } from '../../workflows/contracts/run';
 import type { RunEvent, RunEventType } from '../../workflows/contracts/run-events';
 import type { Step } from '../../workflows/contracts/spec';
 
 const DIR = path.resolve(__dirname, '../histories');
-
-function decode(payload: Payload | null | undefined): unknown {
-  if (!payload) return undefined;
-  try {
-    return defaultPayloadConverter.fromPayload<unknown>(payload);
-  } catch {
-    return undefined;
-  }
-}
 
 const load = (file: string): History => parseHistoryJson(readFileSync(path.join(DIR, file), 'utf8'));
 

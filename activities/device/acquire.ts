@@ -34,9 +34,9 @@ import {
 
 /**
  * Requests this near the front wait inside the lock (an update each); the rest read their place
- * by query. Four: the next holders already wait when the device is released, even after a few
- * short actions in a row, and most of the lock's in-flight updates (Temporal admits 10 per
- * workflow) stay free for requests joining.
+ * by query. Two: the next holder already waits when the device is released, and the lock's other
+ * in-flight updates (Temporal admits 10 per workflow) stay free for requests joining. More waiting
+ * inside, in longer updates, made the fence's query of the lock stall in a burst (BENCHMARKS.md).
  */
 const FRONT = 2;
 /** Longest a waiting update stays open (then it is sent again), and how often the rest look at the line. */

@@ -171,14 +171,8 @@ export interface ApprovalInput {
   nonce?: string;
 }
 
-export interface ApprovalResult {
-  stepId: string;
-  decision: 'approve' | 'reject';
-  by: string;
-  groups?: string[];
-  channel?: DecisionChannel;
-  comment?: string;
-  choice?: string;
+/** A decision as the run recorded it: the input without a link's nonce, and when it was taken. */
+export interface ApprovalResult extends Omit<ApprovalInput, 'nonce'> {
   at: string;
 }
 

@@ -11,7 +11,6 @@ import {
   CancellationScope,
   ChildWorkflowCancellationType,
   executeChild,
-  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   uuid4,
@@ -20,23 +19,15 @@ import {
 import {
   DeviceFailure,
   deviceLockReleaseSignal,
-  deviceLockReportSignal,
-  deviceLockWorkflowId,
   deviceQueueQuery,
   type ActionOutcome,
   type DeviceLockActivities,
   type DeviceWaitView,
 } from '../contracts/device';
-import { act, actAndRelease, type DeviceAction, type End } from './device-act';
+import { act, actAndRelease, lockOf, reportOutcome, signalLock, type DeviceAction, type End } from './device-act';
 import { deviceLeaseKeeper } from './device-lease-keeper';
 import { legacyWaits } from './device-legacy';
 import type { DeviceContext, DeviceHold, DeviceRequests, DeviceSessionScope, HoldOptions } from './device-scope';
-
-/** Signals to a lock must reach it even when the step that sends them is being cancelled. */
-const signalLock = (deviceId: string, send: (lock: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) =>
-  CancellationScope.nonCancellable(() =>
-    send(getExternalWorkflowHandle(deviceLockWorkflowId(deviceId))).catch(() => undefined),
-  );
 
 /** Waiting in line may take days; the heartbeat (its place in line) shows the activity is alive. */
 const lockActivities = (stepPath: string, deviceId: string) =>
@@ -106,7 +97,7 @@ export class RunDeviceRequests implements DeviceRequests {
         released = true;
         if (options.keepAlive) keeper.cancel();
         this.views.delete(requestId);
-        await signalLock(deviceId, (lock) => lock.signal(deviceLockReleaseSignal, { requestId, token, outcome }));
+        await signalLock(() => lockOf(deviceId).signal(deviceLockReleaseSignal, { requestId, token, outcome }));
       },
     };
   }
@@ -193,10 +184,7 @@ export async function tryWithLock<T>(a: DeviceAction<T>, deviceId: string, devic
   if (devices.session) {
     const hold = await devices.session.holdOf(deviceId);
     const done = await act(a, deviceId, { settings: hold.settings, token: hold.token });
-    if (done.outcome) {
-      const outcome = done.outcome;
-      await signalLock(deviceId, (lock) => lock.signal(deviceLockReportSignal, outcome));
-    }
+    if (done.outcome) await reportOutcome(deviceId, done.outcome);
     return done.end;
   }
   return actAndRelease(a, deviceId, await devices.requests.hold(deviceId, a.ctx.path));

@@ -6,12 +6,20 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  getExternalWorkflowHandle,
   isCancellation,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EscalationSpec } from '../contracts/spec';
-import { DeviceFailure, type ActionOutcome, type DeviceSettings } from '../contracts/device';
+import {
+  DeviceFailure,
+  deviceLockReportSignal,
+  deviceLockWorkflowId,
+  type ActionOutcome,
+  type DeviceSettings,
+} from '../contracts/device';
 import { errorMessage } from './errors';
 import type { StepContext } from './step-kind';
 
@@ -30,6 +38,18 @@ export interface DeviceAction<T> {
 export interface DeviceAccess {
   settings: DeviceSettings;
   token?: number;
+}
+
+/** The device's lock, to signal. */
+export const lockOf = (deviceId: string) => getExternalWorkflowHandle(deviceLockWorkflowId(deviceId));
+
+/** Signals to a lock must reach it even when the step that sends them is being cancelled. */
+export const signalLock = (send: () => Promise<void>): Promise<void> =>
+  CancellationScope.nonCancellable(() => send().catch(() => undefined));
+
+/** Tells the lock how an action of a session's hold ended (a lone action's release carries it instead). */
+export function reportOutcome(deviceId: string, outcome: ActionOutcome): Promise<void> {
+  return signalLock(() => lockOf(deviceId).signal(deviceLockReportSignal, outcome));
 }
 
 /** How one try at the action ended (its activity's retries included). */

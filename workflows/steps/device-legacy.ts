@@ -11,7 +11,6 @@ import {
   ChildWorkflowCancellationType,
   condition,
   executeChild,
-  getExternalWorkflowHandle,
   isCancellation,
   patched,
   setHandler,
@@ -27,7 +26,6 @@ import {
   deviceLockDescribeSignal,
   deviceLockReleaseSignal,
   deviceLockRenewSignal,
-  deviceLockReportSignal,
   deviceLockWithdrawSignal,
   deviceLockWorkflowId,
   deviceQueuePositionSignal,
@@ -37,7 +35,7 @@ import {
   type DeviceWaitView,
   type Grant,
 } from '../contracts/device';
-import { act, actAndRelease, type DeviceAction, type End } from './device-act';
+import { act, actAndRelease, lockOf, reportOutcome, signalLock, type DeviceAction, type End } from './device-act';
 import { deviceLeaseKeeper, LEASE_KEEPER_PATCH, renewEveryMs } from './device-lease-keeper';
 import type { StepContext } from './step-kind';
 import type { Step } from '../contracts/spec';
@@ -65,12 +63,6 @@ const waits = new Map<string, Wait>();
 let handlersInstalled = false;
 const settingsReplies = new Map<string, DeviceSettings>();
 const settingsByDevice = new Map<string, Promise<DeviceSettings>>();
-
-const lockOf = (deviceId: string) => getExternalWorkflowHandle(deviceLockWorkflowId(deviceId));
-
-/** Signals to a lock must reach it even when the step that sends them is being cancelled. */
-const signalLock = (send: () => Promise<void>): Promise<void> =>
-  CancellationScope.nonCancellable(() => send().catch(() => undefined));
 
 function installHandlers(): void {
   if (handlersInstalled) return;
@@ -217,10 +209,6 @@ async function acquireDevice(
       await signalLock(() => lock.signal(deviceLockReleaseSignal, { requestId, token: grant.token, outcome }));
     },
   };
-}
-
-export function reportOutcome(deviceId: string, outcome: ActionOutcome): Promise<void> {
-  return signalLock(() => lockOf(deviceId).signal(deviceLockReportSignal, outcome));
 }
 
 // ---- Sessions: a hold shared by the steps nested in a device_session. ----

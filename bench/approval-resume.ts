@@ -7,7 +7,9 @@
  * is the moment the run scheduled the step after the approval (its ActivityTaskScheduled event;
  * server and client share this machine's clock). Each channel is measured twice: one decision
  * at a time while the other runs keep waiting, then all the remaining decisions sent at once.
- * Prints p50/p95; asserts nothing.
+ * Prints p50/p95 and the CPU each process spent per decision (from /proc): the API runs as
+ * `npm run api` does (api/main.ts, its own process and Temporal connection); the worker and the
+ * direct client share this process; the dev server is the third. Asserts nothing.
  *
  *   npx tsx bench/approval-resume.ts [runs-waiting=200] [one-at-a-time=20]
  */
@@ -15,7 +17,6 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { startTestApp } from '../test/helpers/api-app';
 import { testAuth } from '../test/helpers/api-auth';
 import { bundleWorkflowsOnce, createTestEnv } from '../test/helpers/temporal';
 import { loadOrchestratorWorkerConfig } from '../workers/orchestrator-config';
@@ -23,6 +24,8 @@ import { createOrchestratorWorker } from '../workers/orchestrator-worker';
 import type { runSpec } from '../workflows/interpreter';
 import { approveSignal, approveUpdate, progressQuery, RUN_SPEC_WORKFLOW } from '../workflows/contracts/run';
 import { type Spec } from '../workflows/contracts/spec';
+import { startApiProcess } from './support/api-process';
+import { cpuMeter, devServerPid, ownCpuMs, processCpuMs } from './support/cpu';
 
 type Handle = WorkflowHandle<typeof runSpec>;
 type Channel = 'api' | 'update' | 'signal';
@@ -81,12 +84,25 @@ async function main(): Promise<void> {
     identityEnv: auth.env,
   });
   const running = worker.run();
-  const app = await startTestApp({
-    temporal: { address: env.address, namespace: 'default', uiUrl: '', taskQueue },
-    auth: auth.auth,
-    client: env.client,
+  const app = await startApiProcess({ address: env.address, taskQueue, authEnv: auth.env }).catch(async (err) => {
+    worker.shutdown();
+    await running;
+    await env.teardown();
+    throw err;
   });
   const api = app.baseUrl;
+  const serverPid = devServerPid(env.address);
+  const cpu = () => {
+    const stop = cpuMeter({
+      api: () => processCpuMs(app.pid),
+      server: () => (serverPid === undefined ? NaN : processCpuMs(serverPid)),
+      'worker+client': ownCpuMs,
+    });
+    return (decisions: number) =>
+      Object.entries(stop())
+        .map(([name, used]) => `${name} ${(used / decisions).toFixed(1)}`)
+        .join(' / ');
+  };
 
   const decide = async (channel: Channel, handle: Handle): Promise<unknown> => {
     if (channel === 'signal') return handle.signal(approveSignal, { stepId: 'gate', decision: 'approve', token });
@@ -133,13 +149,16 @@ async function main(): Promise<void> {
       const load = os.loadavg()[0]!.toFixed(2);
       // One decision at a time, the others still waiting.
       const single: number[] = [];
+      const singleCpu = cpu();
       for (const h of handles.slice(0, oneAtATime)) {
         const sent = Date.now();
         await decide(channel, h);
         single.push((await resumedAt(h)) - sent);
       }
+      const singleUsed = singleCpu(oneAtATime);
       // The rest at once.
       const rest = handles.slice(oneAtATime);
+      const burstCpu = cpu();
       const sentAt = new Map<Handle, number>();
       const burstStart = Date.now();
       await Promise.all(
@@ -148,6 +167,8 @@ async function main(): Promise<void> {
           return decide(channel, h);
         }),
       );
+      // Up to the last answer: the reads of each run's history below are the bench's, not the decisions'.
+      const burstUsed = burstCpu(rest.length);
       const resumed: number[] = [];
       const burst: number[] = [];
       await bounded(rest, 20, async (h) => {
@@ -155,15 +176,16 @@ async function main(): Promise<void> {
         resumed.push(at);
         burst.push(at - sentAt.get(h)!);
       });
+      const burstLoad = os.loadavg()[0]!.toFixed(2);
       const burstWall = Math.max(...resumed) - burstStart;
       const f = (v: number) => `${v.toFixed(0)} ms`;
       rows.push(
-        `| ${channel.padEnd(6)} | ${waiting} | one at a time (${single.length}) | ${f(percentile(single, 50))} | ${f(percentile(single, 95))} | ${load} |`,
-        `| ${channel.padEnd(6)} | ${waiting} | all at once (${burst.length}) | ${f(percentile(burst, 50))} | ${f(percentile(burst, 95))} | ${load} (all resumed in ${f(burstWall)}) |`,
+        `| ${channel.padEnd(6)} | ${waiting} | one at a time (${single.length}) | ${f(percentile(single, 50))} | ${f(percentile(single, 95))} | ${singleUsed} | ${load} |`,
+        `| ${channel.padEnd(6)} | ${waiting} | all at once (${burst.length}) | ${f(percentile(burst, 50))} | ${f(percentile(burst, 95))} | ${burstUsed} | ${load} → ${burstLoad} (all resumed in ${f(burstWall)}) |`,
       );
     }
-    console.log('| channel | runs waiting | decisions | p50 | p95 | load avg (1 min) |');
-    console.log('| --- | --- | --- | --- | --- | --- |');
+    console.log('| channel | runs waiting | decisions | p50 | p95 | CPU ms per decision | load avg (1 min) |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const row of rows) console.log(row);
   } finally {
     await app.stop();

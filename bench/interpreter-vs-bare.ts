@@ -11,7 +11,9 @@
  *   (b) 10 parallel branches of one no-op step each, one run at a time: p50/p95
  *   (c) 3-step runs started all at once: runs/s (first start → last result)
  *   (d) CPU per run during (c): the worker process and the dev server, from /proc
- *   (e) events and workflow tasks per run, from each run's history
+ *   (e) events and workflow tasks per run, from each run's history, and the event types that differ
+ *   (f) the bare workflow in a bundle of its own, on a second worker process: what loading the
+ *       product's workflow modules (their schemas, zod) costs every run of any workflow type
  *
  *   npx tsx bench/interpreter-vs-bare.ts [runs=40] [burst=200] [rounds=2]
  *   (or BENCH_RUNS, BENCH_BURST, BENCH_ROUNDS) — runs: per kind for (a) and (b) each; burst: runs
@@ -27,7 +29,7 @@ import { createTestEnv, quietRuntime } from '../test/helpers/temporal';
 import { SPEC_ACTIVITY_PREFIX } from '../workflows/contracts/spec-activities';
 import type { Spec } from '../workflows/contracts/spec';
 import { cpuMeter, devServerPid, processCpuMs } from './support/cpu';
-import { historyCost, type HistoryCost } from './support/history';
+import { eventTypeDifferences, historyCost, type HistoryCost } from './support/history';
 import { bounded } from './support/pacing';
 import { fixed, loadAverage, machineLine, ms, ratio, spread, table } from './support/stats';
 import { startWorkerProcess } from './support/worker-process';
@@ -171,6 +173,38 @@ async function main(): Promise<void> {
     t.costs.push(...(await costsOf(handles)));
   };
 
+  /** (f): the bursts of (c) for the bare workflow alone, on a worker whose bundle holds nothing else. */
+  const bareAlone = async () => {
+    const aloneQueue = `${taskQueue}-alone`;
+    const aloneBundle = await bundleWorkflowCode({
+      workflowsPath: path.join(__dirname, 'workflows', 'bare.ts'),
+      logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+    });
+    const aloneWorker = await startWorkerProcess({
+      address: env.address,
+      taskQueue: aloneQueue,
+      bundleCode: aloneBundle.code,
+    });
+    const startAlone = starter(env.client, aloneQueue);
+    const result = { runs: 0, wallMs: 0, workerMs: 0 };
+    try {
+      await (await startAlone('bare', 'sequential')).result(); // warm-up
+      for (let r = 0; r < rounds; r++) {
+        await sleep(2000);
+        const cpu = cpuMeter({ worker: () => processCpuMs(aloneWorker.pid) });
+        const t0 = performance.now();
+        const handles = await Promise.all(Array.from({ length: burst }, () => startAlone('bare', 'sequential')));
+        await Promise.all(handles.map((h) => h.result()));
+        result.wallMs += performance.now() - t0;
+        result.workerMs += cpu().worker!;
+        result.runs += burst;
+      }
+    } finally {
+      await aloneWorker.stop();
+    }
+    return result;
+  };
+
   try {
     const sequential = await oneAtATime('sequential');
     const parallel = await oneAtATime('parallel');
@@ -184,7 +218,7 @@ async function main(): Promise<void> {
       show(value('local')),
       ratio(value('local'), value('bare')),
     ];
-    const costRow = (figure: string, costs: PerKind<HistoryCost[]>, field: keyof HistoryCost) =>
+    const costRow = (figure: string, costs: PerKind<HistoryCost[]>, field: 'events' | 'workflowTasks') =>
       row(
         figure,
         (k) => mean(costs[k].map((c) => c[field])),
@@ -214,6 +248,21 @@ async function main(): Promise<void> {
       costRow(`(e) workflow tasks per run, ${BRANCHES}-branch`, parallel.costs, 'workflowTasks'),
     ];
     console.log(table(['figure', 'bare', 'interpreter', 'interpreter / bare', 'local steps', 'local / bare'], rows));
+    for (const [shape, costs] of [
+      [`${SEQUENTIAL_STEPS}-step`, sequential.costs],
+      [`${BRANCHES}-branch`, parallel.costs],
+    ] as const) {
+      for (const kind of ['interpreter', 'local'] as const) {
+        const diff = eventTypeDifferences(costs.bare, costs[kind]);
+        console.log(`(e) event types per ${shape} run, bare → ${kind}: ${diff.join('; ') || 'the same'}`);
+      }
+    }
+    const alone = await bareAlone();
+    console.log(
+      `(f) bare workflow bundled alone, ${alone.runs} ${SEQUENTIAL_STEPS}-step runs at once: ` +
+        `worker CPU ${ms(alone.workerMs / alone.runs)} per run (in the product's bundle: ${ms(totals.bare.workerMs / totals.bare.runs)}), ` +
+        `${fixed((alone.runs * 1000) / alone.wallMs)} runs/s`,
+    );
     console.log(`load avg (1 min) at the end: ${loadAverage()}`);
   } finally {
     await worker.stop();

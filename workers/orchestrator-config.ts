@@ -7,6 +7,7 @@ import { loadLlmConfig, type LoadedLlmConfig } from '../activities/llm/config/lo
 import { parseAllowEntry } from '../activities/outbound/allow-list';
 import { parseConfig } from '../config/config-errors';
 import { loadWebhookWorkerConfig, type WebhookWorkerConfig } from '../activities/webhooks/config';
+import { heapLimitMib, workflowCacheSize } from './workflow-cache-size';
 
 /** The worker's MCP client pool: servers from the layered `.mcp.json`, and how the pool treats them. */
 export interface McpWorkerConfig {
@@ -24,7 +25,7 @@ export interface McpWorkerConfig {
 export interface OrchestratorWorkerConfig {
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentWorkflowTaskExecutions: number;
-  /** Sticky cache size: workflows kept in memory between tasks. */
+  /** Sticky cache size: workflows kept in memory between tasks (workflow-cache-size.ts). */
   maxCachedWorkflows: number;
   shutdownGraceTimeMs: number;
   httpAllowedHosts: string[];
@@ -58,7 +59,10 @@ const list = z
 const schema = z.object({
   ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: positiveInt(100),
   ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt(40),
-  ORCHESTRATOR_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(1000),
+  /** An explicit sticky-cache size; without it the cache is sized by ORCHESTRATOR_WORKFLOW_CACHE_MB. */
+  ORCHESTRATOR_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().optional(),
+  /** The sticky cache's heap budget in MiB (default: workflow-cache-size.ts DEFAULT_BUDGET_MIB, or what the heap holds). */
+  ORCHESTRATOR_WORKFLOW_CACHE_MB: z.coerce.number().int().positive().optional(),
   ORCHESTRATOR_SHUTDOWN_GRACE: durationSchema.default('30s'),
   HTTP_ALLOWED_HOSTS: list.superRefine((entries, ctx) => {
     for (const entry of entries) {
@@ -84,12 +88,20 @@ const schema = z.object({
   MCP_CONNECT_BACKOFF_MAX: durationSchema.default('30s'),
 });
 
-export function loadOrchestratorWorkerConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorWorkerConfig {
+/** `heapLimit`: the V8 heap limit the workflow thread gets, in MiB (tests pass their own). */
+export function loadOrchestratorWorkerConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  heapLimit: number = heapLimitMib(),
+): OrchestratorWorkerConfig {
   const c = parseConfig(schema, env, 'environment');
   return {
     maxConcurrentActivityTaskExecutions: c.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: c.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS,
-    maxCachedWorkflows: c.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
+    maxCachedWorkflows: workflowCacheSize({
+      count: c.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
+      budgetMib: c.ORCHESTRATOR_WORKFLOW_CACHE_MB,
+      heapLimitMib: heapLimit,
+    }),
     shutdownGraceTimeMs: durationToMs(c.ORCHESTRATOR_SHUTDOWN_GRACE),
     httpAllowedHosts: c.HTTP_ALLOWED_HOSTS,
     httpMaxResponseBytes: c.HTTP_MAX_RESPONSE_BYTES,

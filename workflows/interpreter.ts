@@ -32,7 +32,7 @@ import { runInChildren } from './fan-out';
 import { runBounded, runFailFast } from './orchestrations/bounded';
 import { evaluateCondition } from './spec/condition';
 import { ExpressionError, resolveValue, walkPath, type Reference } from './spec/expressions';
-import { validateInputs, validateSpec } from './spec/validate';
+import { validateInputs, validateSpecOnce } from './spec/validate';
 import { Ledger } from './llm/ledger';
 import { errorMessage, specDataFailure, type DataSite } from './steps/errors';
 import { stepKindOf } from './steps';
@@ -42,6 +42,9 @@ import { StepSkipped, type StepContext } from './steps/step-kind';
 import type { ApprovalDecision, ApprovalRequest } from './approvals/approval-request';
 import { ApprovalDesk } from './approvals/approval-desk';
 import { RunNotices } from './approvals/run-notices';
+import { SPEC_ACTIVITY_PATCH } from './steps/activity';
+import { MAP_IN_CHILDREN_PATCH } from './steps/map';
+import { recordStepDuration } from './step-metrics';
 
 /** Names visible to expressions: step records by id, and locals such as a map's `item`. */
 class Scope {
@@ -75,6 +78,26 @@ function invalid(type: string, what: string, issues: Array<{ path: string; messa
 export const ADMITTED_PATCH = 'spec-checked-at-start';
 /** Continue-as-new carries only what later steps read, big outputs as blob references (carry.ts). */
 export const BOUNDED_CARRY_PATCH = 'bounded-continue-as-new';
+/**
+ * One marker standing for every patch below, which all runs started since have: a new run
+ * records it at admission instead of a marker (and a TemporalChangeVersion upsert, two events)
+ * per patch. A run that skips admission (a continued run, a fan-out's child) records it at its
+ * first step. Histories without it ask for each patch as before. A patch added later is never on
+ * this list: runs holding this marker were recorded without it. It also guards the lean step
+ * (runStep, runList: fewer promises, so other microtask timing than older runs had).
+ */
+export const RUN_PATCH = 'spec-run-patches-2026-12';
+const COVERED_BY_RUN_PATCH: ReadonlySet<string> = new Set([
+  ADMITTED_PATCH,
+  BOUNDED_CARRY_PATCH,
+  SPEC_ACTIVITY_PATCH,
+  MAP_IN_CHILDREN_PATCH,
+]);
+
+/** patched(), answered by RUN_PATCH for the patches it covers. */
+function isPatched(patchId: string): boolean {
+  return COVERED_BY_RUN_PATCH.has(patchId) ? patched(RUN_PATCH) || patched(patchId) : patched(patchId);
+}
 
 /** The run inputs with declared defaults filled in, as the check at start produced them. */
 function withDefaults(spec: Spec, given: Record<string, unknown> = {}): Record<string, unknown> {
@@ -90,17 +113,17 @@ function withDefaults(spec: Spec, given: Record<string, unknown> = {}): Record<s
 function admit(input: RunInput): { spec: Spec; inputs: Record<string, unknown> } {
   // Built by this interpreter from a checked spec: a continued chain, or a fan-out's child.
   if (input.fragment || input.resume?.checked) return { spec: input.spec, inputs: input.inputs ?? {} };
-  if (workflowInfo().unsafe.isReplaying && patched(ADMITTED_PATCH)) {
+  if (workflowInfo().unsafe.isReplaying && isPatched(ADMITTED_PATCH)) {
     return { spec: input.spec, inputs: withDefaults(input.spec, input.inputs) };
   }
-  const checked = validateSpec(input.spec);
+  const checked = validateSpecOnce(input.spec);
   if (!checked.ok) throw invalid('InvalidSpec', `spec "${input.spec?.name}" is invalid`, checked.issues);
   const spec = checked.spec;
   const checkedInputs = validateInputs(spec, input.inputs ?? {});
   if (!checkedInputs.ok)
     throw invalid('InvalidInput', `inputs for spec "${spec.name}" are invalid`, checkedInputs.issues);
   // Only a run that passed records the marker (a failed check fails the same way on replay).
-  patched(ADMITTED_PATCH);
+  isPatched(ADMITTED_PATCH);
   return { spec, inputs: checkedInputs.inputs };
 }
 
@@ -232,13 +255,19 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
   const descendants = (steps: Step[]): Step[] =>
     steps.flatMap((s) => [s, ...descendants((stepKindOf(s).nested?.(s).lists ?? []).flat())]);
 
-  const runList = async (steps: Step[], scope: Scope, prefix: string, devices: DeviceContext): Promise<unknown> => {
+  const runList = (steps: Step[], scope: Scope, prefix: string, devices: DeviceContext): Promise<unknown> => {
+    // A one-step list (a parallel branch, a map item) is that step: no promise of its own.
+    if (steps.length === 1 && patched(RUN_PATCH)) return runStep(steps[0] as Step, scope, prefix, devices);
+    return runListInTurn(steps, scope, prefix, devices);
+  };
+
+  const runListInTurn = async (steps: Step[], scope: Scope, prefix: string, devices: DeviceContext) => {
     let last: unknown = null;
     for (const step of steps) last = await runStep(step, scope, prefix, devices);
     return last;
   };
 
-  const runStep = async (step: Step, scope: Scope, prefix: string, devices: DeviceContext): Promise<unknown> => {
+  const runStep = (step: Step, scope: Scope, prefix: string, devices: DeviceContext): Promise<unknown> => {
     const path = prefix ? `${prefix}.${step.id}` : step.id;
     const record: StepRecord = { id: step.id, kind: step.kind, status: 'running', startedAt: new Date().toISOString() };
     records.set(path, record);
@@ -298,14 +327,15 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       requestApproval: (req, key) => requestApproval(path, req, key === undefined ? path : `${path}.${key}`),
       ledger: ledger.forStep(path),
       report: (progress) => (record.progress = progress),
+      isPatched,
     };
-    try {
-      // Not even an await when nothing waits in the blob store: older histories replay tick for tick.
-      if (unloaded.size > 0) await ensureLoaded(outputsRead(step, site), scope, path);
-      const result = await stepKindOf(step).run(step, ctx);
+    /** The step's output as recorded; throws what the step then fails with (an output too large). */
+    const complete = (result: unknown): unknown => {
       const skipped = result instanceof StepSkipped ? result : undefined;
       const output = (skipped ? { skipped: true, reason: skipped.reason, ...skipped.output } : result) ?? null;
-      const size = utf8Length(JSON.stringify(output));
+      const json = JSON.stringify(output);
+      // A UTF-16 unit is at most 3 bytes of UTF-8: only an output near the limit is counted.
+      const size = json.length * 3 > options.maxOutputBytes ? utf8Length(json) : 0;
       if (size > options.maxOutputBytes) {
         throw ApplicationFailure.create({
           type: 'OutputTooLarge',
@@ -320,24 +350,67 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       });
       ledger.flush();
       return output;
-    } catch (err) {
+    };
+    /** Records how the step ended and returns what to throw: a cancellation as it is, else StepFailed. */
+    const failure = (err: unknown): unknown => {
       ledger.flush();
       record.finishedAt = new Date().toISOString();
       if (isCancellation(err)) {
         record.status = 'cancelled';
-        throw err;
+        return err;
       }
       record.status = 'failed';
       record.error = errorMessage(err);
-      if (err instanceof ApplicationFailure && err.type === 'StepFailed') throw err;
-      throw ApplicationFailure.create({
+      if (err instanceof ApplicationFailure && err.type === 'StepFailed') return err;
+      return ApplicationFailure.create({
         type: 'StepFailed',
         message: `step "${path}" failed: ${record.error}`,
         nonRetryable: true,
         cause: err instanceof Error ? err : undefined,
         details: [{ stepId: path }],
       });
+    };
+    const kind = stepKindOf(step);
+    if (unloaded.size === 0 && patched(RUN_PATCH)) {
+      // New runs: the kind's own promise and one more, where an async function and its awaits
+      // made four or five (each costs the SDK a stack trace).
+      let running: Promise<unknown>;
+      try {
+        running = kind.start ? kind.start(step, ctx) : kind.run(step, ctx);
+      } catch (err) {
+        const thrown = failure(err);
+        recordStepDuration(record);
+        return Promise.reject(thrown);
+      }
+      return running.then(
+        (result) => {
+          try {
+            return complete(result);
+          } catch (err) {
+            throw failure(err);
+          } finally {
+            recordStepDuration(record);
+          }
+        },
+        (err: unknown) => {
+          const thrown = failure(err);
+          recordStepDuration(record);
+          throw thrown;
+        },
+      );
     }
+    // Runs without RUN_PATCH replay these awaits tick for tick.
+    return (async () => {
+      try {
+        // Not even an await when nothing waits in the blob store: older histories replay tick for tick.
+        if (unloaded.size > 0) await ensureLoaded(outputsRead(step, site), scope, path);
+        return complete(await kind.run(step, ctx));
+      } catch (err) {
+        throw failure(err);
+      } finally {
+        recordStepDuration(record);
+      }
+    })();
   };
 
   /** A fan-out's child: runs its items as the parent would have, returns each one's outcome. */
@@ -365,7 +438,7 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       const every = options.continueAsNewAfterSteps;
       const moreToDo = i + 1 < spec.steps.length;
       if (moreToDo && ((every > 0 && done >= every) || workflowInfo().continueAsNewSuggested)) {
-        const bounded = patched(BOUNDED_CARRY_PATCH);
+        const bounded = isPatched(BOUNDED_CARRY_PATCH);
         const steps = bounded
           ? await carryRecords(
               [...records].filter(([path]) => !path.includes('[')),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -34,8 +34,9 @@ export class ContentStore {
     );
     if (!exists) {
       await mkdir(path.dirname(file), { recursive: true });
-      // Written aside and renamed: a reader never sees half a file.
-      const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+      // Written aside and renamed: a reader never sees half a file. The name is unique per call:
+      // concurrent puts of the same bytes (identical runs) would otherwise rename one file twice.
+      const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
       await writeFile(tmp, data);
       await rename(tmp, file);
     }

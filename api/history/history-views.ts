@@ -99,9 +99,14 @@ export const rerunSummarySchema = rerunLinkSchema.extend({
 /** What GET /workflows/:id adds about reruns and retries. */
 export const runLinksSchema = z.object({
   rerunOf: rerunLinkSchema.optional().meta({ description: 'Set on a rerun or retry: the run it repeats.' }),
-  reruns: z.array(rerunSummarySchema).optional().meta({
-    description: 'Reruns and retries of this run, newest first (Temporal visibility: a new one shows after a moment).',
-  }),
+  reruns: z
+    .array(rerunSummarySchema)
+    .optional()
+    .meta({
+      description:
+        'Reruns and retries of this run, newest first, once it is closed (only a closed run can be rerun; Temporal ' +
+        'visibility: a new one shows after a moment).',
+    }),
   rerunsError: z.string().optional().meta({ description: 'Set when visibility could not list the reruns.' }),
 });
 export type RunLinks = z.infer<typeof runLinksSchema>;

@@ -1,3 +1,4 @@
+import { codecsOf, decryptPayloadsInPlace } from '../../temporal/codec/data-converter';
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import type { TemporalConfig } from '../../temporal/config';
@@ -58,7 +59,7 @@ export class HistoryService {
         runId: id,
         history,
         records,
-        pending: pendingActivities(description.raw.pendingActivities),
+        pending: pendingActivities(decryptPayloadsInPlace(description.raw.pendingActivities, codecsOf(this.client))),
         // Only a chain's first execution can hold a rerun's carried steps; later ones carry their own.
         reused: i === 0 ? new Set(Object.keys(input?.resume?.steps ?? {})) : undefined,
         kindOf: (path) => kinds.get(stepIdOfPath(path)) ?? null,

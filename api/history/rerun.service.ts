@@ -21,6 +21,7 @@ import { runStatusOf } from '../workflows/run-status';
 import { requirePossibleId } from './history.service';
 import type { RerunBody, RetryBody } from './history-requests';
 import type { RerunLink, RerunResponse } from './history-views';
+import { ClosedRunViews } from './closed-run-views';
 import { RERUN_OF_MEMO } from './run-links';
 import { RunReader } from './run-reader';
 import { allSteps } from './spec-steps';
@@ -45,6 +46,7 @@ export class RerunService {
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(TEMPORAL_CONFIG) private readonly config: TemporalConfig,
     @Inject(WEBHOOK_STORE) private readonly webhooks: WebhookStore,
+    @Inject(ClosedRunViews) private readonly closedRuns: ClosedRunViews,
   ) {
     this.reader = new RunReader(client, config);
   }
@@ -206,6 +208,8 @@ export class RerunService {
         memo: { [RERUN_OF_MEMO]: link },
         searchAttributes: [{ key: RERUN_OF_ATTRIBUTE, value: link.workflowId }],
       });
+      // GET of the old run lists its reruns: an answer kept from before would not show this one.
+      this.closedRuns.forget(link.workflowId);
       const runId = handle.firstExecutionRunId;
       return {
         workflowId,

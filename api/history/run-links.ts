@@ -1,8 +1,10 @@
 /**
  * Both directions of the rerun link for GET /workflows/:id: the run a rerun or retry repeats
  * (its memo), and the reruns and retries of a run (a visibility query on AgentRerunOf: the old
- * run's memo cannot change once it ran).
+ * run's memo cannot change once it ran). The listing is a visibility query, the dearest call of
+ * a GET: it is made for closed runs only, which alone can have been rerun.
  */
+import { codecsOf, decryptPayloadsInPlace } from '../../temporal/codec/data-converter';
 import { defaultPayloadConverter, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TemporalConfig } from '../../temporal/config';
@@ -28,31 +30,45 @@ function isoOf(ts: { seconds?: unknown; nanos?: number | null } | null | undefin
   return new Date(Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
 }
 
+/** The run this one repeats, from its memo (a run's memo cannot change once it ran). */
+export function rerunOfLink(description: WorkflowExecutionDescription): Pick<RunLinks, 'rerunOf'> {
+  const rerunOf = linkOf(description.memo?.[RERUN_OF_MEMO]);
+  return rerunOf ? { rerunOf } : {};
+}
+
+/** Both directions. Only closed runs can have reruns (a rerun repeats a closed run), so callers ask for those only. */
 export async function runLinksOf(
   client: Client,
   config: TemporalConfig,
   description: WorkflowExecutionDescription,
 ): Promise<RunLinks> {
-  const links: RunLinks = {};
-  const rerunOf = linkOf(description.memo?.[RERUN_OF_MEMO]);
-  if (rerunOf) links.rerunOf = rerunOf;
+  return { ...rerunOfLink(description), ...(await rerunsOf(client, config, description.workflowId)) };
+}
+
+/** The reruns and retries of `workflowId` (a visibility query on AgentRerunOf), newest first. */
+export async function rerunsOf(
+  client: Client,
+  config: TemporalConfig,
+  workflowId: string,
+): Promise<Pick<RunLinks, 'reruns' | 'rerunsError'>> {
   try {
     const response = await client.workflowService.listWorkflowExecutions({
       namespace: config.namespace,
-      query: `${RERUN_OF_ATTRIBUTE.name} = ${quoteVisibilityValue(description.workflowId)}`,
+      query: `${RERUN_OF_ATTRIBUTE.name} = ${quoteVisibilityValue(workflowId)}`,
       pageSize: MAX_RERUNS,
     });
+    decryptPayloadsInPlace(response.executions, codecsOf(client));
     const seen = new Set<string>();
-    links.reruns = [];
+    const reruns: NonNullable<RunLinks['reruns']> = [];
     // Newest first; a rerun that continued as new is listed once, as its latest execution.
     for (const e of response.executions ?? []) {
-      const workflowId = e.execution?.workflowId ?? '';
-      if (seen.has(workflowId)) continue;
-      seen.add(workflowId);
+      const id = e.execution?.workflowId ?? '';
+      if (seen.has(id)) continue;
+      seen.add(id);
       const memo = e.memo?.fields?.[RERUN_OF_MEMO];
       const link = linkOf(memo ? defaultPayloadConverter.fromPayload(memo) : undefined);
-      links.reruns.push({
-        workflowId,
+      reruns.push({
+        workflowId: id,
         runId: e.execution?.runId ?? '',
         kind: link?.kind ?? 'rerun',
         fromStep: link?.fromStep ?? null,
@@ -60,8 +76,8 @@ export async function runLinksOf(
         startTime: isoOf(e.startTime),
       });
     }
+    return { reruns };
   } catch (err) {
-    links.rerunsError = `reruns not listed: ${describeTemporalError(err)}`;
+    return { rerunsError: `reruns not listed: ${describeTemporalError(err)}` };
   }
-  return links;
 }

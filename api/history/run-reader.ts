@@ -5,6 +5,7 @@
  * answered by replaying the execution) only for a running run's live progress when the caller
  * wants it, and for the outputs of a run that did not complete (they live only in its replay).
  */
+import { codecsOf, decryptPayloadsInPlace } from '../../temporal/codec/data-converter';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
@@ -70,6 +71,17 @@ export class RunReader {
     return fetchHistory(this.client, workflowId, runId);
   }
 
+  /**
+   * Whether `history` (of the id's latest run, fetched beside a describe) is that of execution
+   * `runId`: its start event names the run id it was written for. A run that continued as new or
+   * was reset between the two calls, or a reset run (whose start event is its original's), fails
+   * the check, and the caller reads by run id.
+   */
+  isHistoryOf(history: History, runId: string): boolean {
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    return !!started && started.originalExecutionRunId === runId;
+  }
+
   /** The execution's WorkflowExecutionStarted event, without reading the rest of its history. */
   async firstEvent(workflowId: string, runId: string): Promise<HistoryEvent> {
     const page = await this.client.workflowService.getWorkflowExecutionHistory({
@@ -77,7 +89,7 @@ export class RunReader {
       execution: { workflowId, runId },
       maximumPageSize: 1,
     });
-    const first = page.history?.events?.[0];
+    const first = decryptPayloadsInPlace(page.history?.events?.[0], codecsOf(this.client));
     if (!first?.workflowExecutionStartedEventAttributes) {
       throw new Error(`run ${workflowId} (${runId}) has no start event`);
     }
@@ -107,11 +119,12 @@ export class RunReader {
    * The progress of the execution `description` names, without waiting on a worker: a completed
    * run's from its result, any other's from its history. `live`: a running run's progress query
    * first, answered within LIVE_PROGRESS_TIMEOUT_MS or replaced by the history's (closed runs
-   * are never asked: their history is final). `result`: the completed run's, when already read.
+   * are never asked: their history is final). `result`: the completed run's, when already read;
+   * `history`: this execution's, when already read.
    */
   async progress(
     description: WorkflowExecutionDescription,
-    opts: { live?: boolean; result?: Promise<RunResult> } = {},
+    opts: { live?: boolean; result?: Promise<RunResult>; history?: History } = {},
   ): Promise<ProgressAnswer> {
     const { workflowId, runId } = description;
     if (description.type !== RUN_SPEC_WORKFLOW) {
@@ -122,7 +135,7 @@ export class RunReader {
     if (status === 'COMPLETED') {
       const [result, first] = await Promise.all([
         opts.result ?? (handle.result() as Promise<RunResult>),
-        this.firstEvent(workflowId, runId),
+        opts.history?.events?.[0] ?? this.firstEvent(workflowId, runId),
       ]);
       if (result?.steps) return { progress: progressFromResult(result, this.inputOf(first)), progressSource: 'result' };
     }
@@ -137,7 +150,7 @@ export class RunReader {
         progressError = `progress query not answered, progress is the history's: ${describeTemporalError(err)}`;
       }
     }
-    const history = await this.history(workflowId, runId);
+    const history = opts.history ?? (await this.history(workflowId, runId));
     return {
       progress: progressFromHistory(workflowId, history, this.decode),
       progressSource: 'history',

@@ -12,6 +12,11 @@
  * A file that cannot be read back as the spec its name promises (edited by hand, a version past
  * MAX_SPEC_VERSION written by older code, disk damage) is skipped and logged, never served and
  * never allowed to fail a listing; its version number is not reused.
+ *
+ * Versions read are kept parsed and validated (a run start of a named spec would otherwise read,
+ * parse and validate the file every time), keyed by name and version and checked against the
+ * file's inode, size and mtime on every read: one stat instead of a read, and a file changed by
+ * hand is read again. The directory listing (which versions exist) is never cached.
  */
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -61,6 +66,16 @@ export interface SpecStoreLogger {
 
 const VERSION_FILE = /^v([1-9][0-9]{0,15})\.json$/;
 const MAX_PUBLISH_ATTEMPTS = 5;
+/** Parsed versions kept (least recently read dropped first); a spec is at most a few MB. */
+const MAX_CACHED_VERSIONS = 256;
+
+/** What identifies the bytes of a file without reading them. */
+interface FileStamp {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+const sameStamp = (a: FileStamp, b: FileStamp) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 /** Everything but `version` (JSON.stringify drops undefined). */
 function contentOf(spec: Spec): string {
@@ -71,6 +86,8 @@ export class SpecStore {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** Problems already logged, so a bad file is named once, not on every listing. */
   private readonly reported = new Set<string>();
+  /** Versions read, by file path, with the stamp of the file they were read from (insertion order: LRU). */
+  private readonly parsed = new Map<string, { stamp: FileStamp; stored: StoredSpec }>();
 
   constructor(
     readonly dir: string,
@@ -175,6 +192,21 @@ export class SpecStore {
 
   private async read(name: string, version: number): Promise<StoredSpec | undefined> {
     const file = this.fileOf(name, version);
+    let stamp: FileStamp & { mtime: Date };
+    try {
+      stamp = await stat(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      if (code === 'EACCES') throw new SpecStoreError(file, `cannot be read (${code})`);
+      throw err;
+    }
+    const known = this.parsed.get(file);
+    if (known && sameStamp(known.stamp, stamp)) {
+      this.parsed.delete(file);
+      this.parsed.set(file, known);
+      return known.stored;
+    }
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -195,8 +227,16 @@ export class SpecStore {
     if (checked.spec.name !== name || checked.spec.version !== version) {
       throw new SpecStoreError(file, `holds ${checked.spec.name} v${checked.spec.version}, not ${name} v${version}`);
     }
-    const { mtime } = await stat(file);
-    return { name, version, registeredAt: mtime.toISOString(), spec: checked.spec };
+    const stored = { name, version, registeredAt: stamp.mtime.toISOString(), spec: checked.spec };
+    // The stamp taken before the read: a write in between makes the next read miss, never serve stale.
+    this.remember(file, { ino: stamp.ino, size: stamp.size, mtimeMs: stamp.mtimeMs }, stored);
+    return stored;
+  }
+
+  private remember(file: string, stamp: FileStamp, stored: StoredSpec): void {
+    this.parsed.delete(file);
+    this.parsed.set(file, { stamp, stored });
+    if (this.parsed.size > MAX_CACHED_VERSIONS) this.parsed.delete(this.parsed.keys().next().value as string);
   }
 
   /** Writes the version atomically; undefined if that version already exists. */

@@ -1,3 +1,4 @@
+import { codecsOf, decryptPayloadsInPlace } from '../../temporal/codec/data-converter';
 import type { Client } from '@temporalio/client';
 
 /**
@@ -20,7 +21,7 @@ export async function completedUpdateResult<T>(
         execution: { workflowId },
         nextPageToken,
       });
-      for (const event of page.history?.events ?? []) {
+      for (const event of decryptPayloadsInPlace(page.history?.events ?? [], codecsOf(client))) {
         const completed = event.workflowExecutionUpdateCompletedEventAttributes;
         if (completed?.meta?.updateId !== updateId) continue;
         const payload = completed.outcome?.success?.payloads?.[0];

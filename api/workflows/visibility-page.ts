@@ -4,6 +4,7 @@
  * no longer use (its data changed under it) is a 400 too, not the server's internal error.
  * Shared by GET /workflows, GET /approvals and GET /webhooks/:id/deliveries.
  */
+import { codecsOf, decryptPayloadsInPlace } from '../../temporal/codec/data-converter';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { temporalErrorToHttp } from '../temporal/temporal-errors';
@@ -49,6 +50,7 @@ export async function listVisibilityPage(
       if (pageToken !== undefined && status !== 503 && status !== 504) throw badPageToken();
       throw err;
     });
+  decryptPayloadsInPlace(response.executions, codecsOf(client));
   const token = response.nextPageToken;
   return {
     executions: response.executions ?? [],

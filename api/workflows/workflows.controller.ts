@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, R
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Identity } from '../../workflows/contracts/identity';
 import { CurrentIdentity, RequireRole } from '../auth';
+import { CLOSED_VIEW_FRESH_MS } from '../history/closed-run-views';
 import { LIVE_PROGRESS_TIMEOUT_MS } from '../history/run-reader';
 import {
   ApiBadRequest,
@@ -108,7 +109,8 @@ export class WorkflowsController {
       "Progress never waits on a worker: a completed run's comes from its result, every other run's from its " +
       "history (progressSource says which). `live=true` asks a running run's worker first (the progress query, " +
       `with outputs and budgets) and falls back to the history after ${LIVE_PROGRESS_TIMEOUT_MS} ms, saying why in ` +
-      'progressError; a closed run is never asked.',
+      "progressError; a closed run is never asked. A closed run's answer is kept by the API: asked again within " +
+      `${CLOSED_VIEW_FRESH_MS / 1000} s it is served as is, later after a check that the id was not run again (reset).`,
   })
   @ApiWorkflowId()
   @ApiQueryFrom(getRunQuerySchema)

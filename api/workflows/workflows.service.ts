@@ -1,37 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
-  ApplicationFailure,
   defaultPayloadConverter,
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionDescription,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { google, temporal } from '@temporalio/proto';
 import { runUrl, type TemporalConfig } from '../../temporal/config';
 import type { LlmConfig } from '../../activities/llm/config/types';
-import type { runSpec } from '../../workflows/interpreter';
 import {
   approveUpdate,
   SPEC_NAME_ATTRIBUTE,
   type ApprovalInput,
   type ApprovalResult,
   type RunInput,
-  type RunResult,
 } from '../../workflows/contracts/run';
 import { type Spec } from '../../workflows/contracts/spec';
 import type { DecisionChannel, Identity } from '../../workflows/contracts/identity';
 import type { SpecLimits } from '../../workflows/spec/schema';
-import { resolveChildSpecs, validateInputs, validateSpec } from '../../workflows/spec/validate';
-import { runLinksOf } from '../history/run-links';
+import { resolveChildSpecs, validateInputs } from '../../workflows/spec/validate';
+import { ClosedRunViews } from '../history/closed-run-views';
 import { RunReader } from '../history/run-reader';
 import type { SpecStore } from '../specs/spec-store';
 import { describeTemporalError, temporalErrorToHttp } from '../temporal/temporal-errors';
 import { LLM_MODELS, SPEC_LIMITS, SPEC_STORE, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
+import { CheckedSpecs } from './checked-specs';
+import { RunDetailReader } from './run-detail-reader';
 import { modelIssues } from './model-check';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { REQUEST_HASH_MEMO, runWorkflowId, startRequestHash } from './run-identity';
@@ -40,7 +37,7 @@ import type { WebhookStore } from '../webhooks/webhook-store';
 import { WEBHOOK_STORE } from '../webhooks/webhook-tokens';
 import { completedUpdateResult } from './update-history';
 import type { DecisionBody, ListRunsQuery, StartRunBody, StopRunBody } from './run-requests';
-import { runStatusOf, type RunStatus } from './run-status';
+import { runStatusOf } from './run-status';
 import type {
   ApprovalResponse,
   ListRunsResponse,
@@ -51,8 +48,6 @@ import type {
 } from './run-views';
 import { buildRunsQuery } from './visibility-query';
 import { listVisibilityPage } from './visibility-page';
-
-type RunHandle = WorkflowHandle<typeof runSpec>;
 
 /** Who decides and how the decision arrived; the run checks the identity against the step's approvers. */
 export interface Decider {
@@ -95,7 +90,8 @@ function requirePossibleId(workflowId: string): void {
 
 @Injectable()
 export class WorkflowsService {
-  private readonly reader: RunReader;
+  private readonly details: RunDetailReader;
+  private readonly checkedSpecs: CheckedSpecs;
 
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
@@ -104,8 +100,10 @@ export class WorkflowsService {
     @Inject(SPEC_LIMITS) private readonly limits: SpecLimits,
     @Inject(LLM_MODELS) private readonly llm: LlmConfig | null,
     @Inject(WEBHOOK_STORE) private readonly webhooks: WebhookStore,
+    @Inject(ClosedRunViews) closedRuns: ClosedRunViews,
   ) {
-    this.reader = new RunReader(client, config);
+    this.details = new RunDetailReader(client, config, new RunReader(client, config), closedRuns);
+    this.checkedSpecs = new CheckedSpecs(limits);
   }
 
   /**
@@ -117,6 +115,9 @@ export class WorkflowsService {
    */
   async start(body: StartRunBody): Promise<StartRunResponse> {
     const spec = await this.specFor(body);
+    // Read while the request is checked; a request refused before the start leaves it unused.
+    const webhooks = this.webhooks.targetsFor(spec.name);
+    webhooks.catch(() => undefined);
     const inputs = validateInputs(spec, body.inputs);
     if (!inputs.ok) throw new RequestValidationError(inputs.issues);
     const children = await resolveChildSpecs(spec, async (name) => (await this.store.get(name))?.spec);
@@ -135,7 +136,7 @@ export class WorkflowsService {
         input,
         requestHash,
         summary: `Spec ${spec.name}${version}`,
-        webhooks: await this.webhooks.targetsFor(spec.name),
+        webhooks: await webhooks,
       });
       const runId = handle.firstExecutionRunId;
       return { workflowId, runId, created: true, webUiUrl: runUrl(this.config, workflowId, runId) };
@@ -213,31 +214,12 @@ export class WorkflowsService {
 
   /**
    * The run as Temporal describes it, with its progress read without waiting on a worker (see
-   * RunReader.progress): `live` asks a running run's worker first, briefly.
+   * RunDetailReader for what a read costs and what is kept): `live` asks a running run's worker
+   * first, briefly.
    */
-  async describe(workflowId: string, opts: { live?: boolean } = {}): Promise<RunDetail> {
+  describe(workflowId: string, opts: { live?: boolean } = {}): Promise<RunDetail> {
     requirePossibleId(workflowId);
-    const description = await this.client.workflow.getHandle(workflowId).describe();
-    const handle = this.client.workflow.getHandle<typeof runSpec>(workflowId, description.runId);
-    const status = runStatusOf(description.status.name);
-    const detail: RunDetail = {
-      ...this.summaryOf(description, status),
-      specVersion: typeof description.memo?.specVersion === 'number' ? description.memo.specVersion : null,
-      historyLength: description.historyLength,
-      ...(description.memo?.usage !== undefined && { usage: description.memo.usage }),
-    };
-    const result: Promise<RunResult> | undefined = status === 'completed' ? handle.result() : undefined;
-    const closedOtherwise = status !== 'completed' && status !== 'running' && status !== 'paused';
-    const [progress, links, output, failure] = await Promise.all([
-      this.reader.progress(description, { live: opts.live, result }),
-      runLinksOf(this.client, this.config, description),
-      result,
-      closedOtherwise ? this.failureOf(handle) : undefined,
-    ]);
-    Object.assign(detail, progress, links);
-    if (status === 'completed') detail.result = output;
-    if (failure) detail.failure = failure;
-    return detail;
+    return this.details.detail(workflowId, opts);
   }
 
   /**
@@ -332,7 +314,7 @@ export class WorkflowsService {
 
   private async specFor(body: StartRunBody): Promise<Spec> {
     if (body.specName === undefined) {
-      const checked = validateSpec(body.spec, 'spec', this.limits);
+      const checked = this.checkedSpecs.check(body.spec, 'spec');
       if (!checked.ok) throw new RequestValidationError(checked.issues);
       return checked.spec;
     }
@@ -346,32 +328,6 @@ export class WorkflowsService {
     throw new RequestValidationError([
       { path: 'specName', message: `spec "${body.specName}" is not registered (POST /specs first)` },
     ]);
-  }
-
-  private summaryOf(d: WorkflowExecutionDescription, status: RunStatus): RunSummary {
-    const memoSpec = d.memo?.spec;
-    return {
-      workflowId: d.workflowId,
-      runId: d.runId,
-      spec: typeof memoSpec === 'string' ? memoSpec : (d.typedSearchAttributes.get(SPEC_NAME_ATTRIBUTE) ?? null),
-      status,
-      startTime: d.startTime.toISOString(),
-      closeTime: d.closeTime?.toISOString() ?? null,
-      webUiUrl: runUrl(this.config, d.workflowId, d.runId),
-    };
-  }
-
-  private async failureOf(handle: RunHandle): Promise<RunDetail['failure']> {
-    try {
-      await handle.result();
-      return undefined;
-    } catch (err) {
-      if (!(err instanceof WorkflowFailedError)) throw err;
-      const cause = err.cause;
-      const type =
-        cause instanceof ApplicationFailure ? (cause.type ?? 'ApplicationFailure') : (cause?.name ?? 'Error');
-      return { type, message: cause?.message ?? err.message };
-    }
   }
 
   /** The current run id, or 409 when the run has already closed. */

@@ -26,13 +26,18 @@ export interface WorkerProcessOptions {
   taskQueue: string;
   /** Bundled workflow code to run instead of the product's (which the worker would bundle itself). */
   bundleCode?: string;
+  /** More environment for the worker (e.g. LLM_MODELS_JSON); it wins over the defaults above. */
+  env?: Record<string, string>;
+  /** Node flags after tsx's, before the entry (e.g. bench/support/heap-probe.ts as a preload). */
+  nodeArgs?: string[];
 }
 
 export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<WorkerProcess> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-worker-'));
   const bundlePath = path.join(dir, 'workflows.js');
   if (opts.bundleCode !== undefined) writeFileSync(bundlePath, opts.bundleCode);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/orchestrator.ts')], {
+  const args = ['--import', 'tsx', ...(opts.nodeArgs ?? []), path.join(ROOT, 'workers/orchestrator.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -44,6 +49,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
       ORCHESTRATOR_SHUTDOWN_GRACE: '2s',
       WORKER_VERSIONING: 'off',
       ...(opts.bundleCode !== undefined && { ORCHESTRATOR_WORKFLOW_BUNDLE: bundlePath }),
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -167,6 +167,29 @@ export const SCENARIOS: Scenario[] = [
     expect: 'failed',
   },
   {
+    name: 'run-patches',
+    covers: 'one RUN_PATCH marker per run (at admission, in a fan-out child, in a continued run); lean steps',
+    spec: {
+      name: 'run-patches',
+      steps: [
+        echo('first', { n: 1 }),
+        {
+          id: 'fan',
+          kind: 'parallel',
+          branches: [
+            [echo('a', { x: 1 })],
+            [echo('b1', { y: 2 }), echo('b2', { b: '${steps.b1.output.y}' })],
+            [{ id: 'nap', kind: 'sleep', duration: '20ms' }],
+          ],
+        },
+        { id: 'each', kind: 'map', items: [1, 2, 3], maxConcurrency: 2, steps: [echo('item', { i: '${item}' })] },
+        echo('last', { a: '${steps.a.output.x}', first: '${steps.first.output.n}' }),
+      ],
+    },
+    options: { maxInlineMapItems: 2, continueAsNewAfterSteps: 2 },
+    expect: 'completed',
+  },
+  {
     name: 'approval-timeout-and-child',
     covers: 'approval timeout → default decision, child',
     spec: {

@@ -1,15 +1,24 @@
 import { z } from 'zod';
 import { STEP_KINDS } from '../steps';
+import type { StepKind } from '../steps/step-kind';
 import type { InputDecl, Spec, Step } from '../contracts/spec';
 import { formatPath } from '../../config/config-errors';
 
-export const stepSchema: z.ZodType<Step> = z.lazy(() => {
-  const kinds = Object.values(STEP_KINDS).map((k) => k.schema(stepSchema));
-  return z.discriminatedUnion(
-    'kind',
-    kinds as unknown as [z.ZodObject<{ kind: z.ZodLiteral<string> }>, ...z.ZodObject<{ kind: z.ZodLiteral<string> }>[]],
-  );
-}) as unknown as z.ZodType<Step>;
+/** The schema of a step of one of `kinds`, nested steps included: a discriminated union on `kind`. */
+function stepSchemaOf(kinds: ReadonlyArray<StepKind<Step>>): z.ZodType<Step> {
+  const step: z.ZodType<Step> = z.lazy(() =>
+    z.discriminatedUnion(
+      'kind',
+      kinds.map((k) => k.schema(step)) as unknown as [
+        z.ZodObject<{ kind: z.ZodLiteral<string> }>,
+        ...z.ZodObject<{ kind: z.ZodLiteral<string> }>[],
+      ],
+    ),
+  ) as unknown as z.ZodType<Step>;
+  return step;
+}
+
+export const stepSchema: z.ZodType<Step> = stepSchemaOf(Object.values(STEP_KINDS) as Array<StepKind<Step>>);
 
 export const inputDeclSchema: z.ZodType<InputDecl> = z.strictObject({
   type: z.enum(['string', 'number', 'boolean', 'object', 'array']),
@@ -54,17 +63,30 @@ export const DEFAULT_SPEC_LIMITS: Readonly<SpecLimits> = { maxStepDepth: 32, max
 /** The most any configuration may allow; also what the interpreter checks, whatever the API admitted. */
 export const SPEC_LIMIT_CEILINGS: Readonly<SpecLimits> = { maxStepDepth: 64, maxSteps: 100_000, maxNesting: 400 };
 
-export const specSchema: z.ZodType<Spec> = z.strictObject({
-  name: specNameSchema,
-  version: specVersionSchema.optional(),
-  description: z.string().optional(),
-  // [A-Za-z0-9_], not \w: the pattern is published in the OpenAPI document, where \w may mean more.
-  inputs: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names must be identifiers'), inputDeclSchema)
-    .optional(),
-  steps: z.array(stepSchema).min(1),
-  output: z.unknown().optional(),
-});
+function specSchemaWith(step: z.ZodType<Step>): z.ZodType<Spec> {
+  return z.strictObject({
+    name: specNameSchema,
+    version: specVersionSchema.optional(),
+    description: z.string().optional(),
+    // [A-Za-z0-9_], not \w: the pattern is published in the OpenAPI document, where \w may mean more.
+    inputs: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names must be identifiers'), inputDeclSchema)
+      .optional(),
+    steps: z.array(step).min(1),
+    output: z.unknown().optional(),
+  });
+}
+
+export const specSchema: z.ZodType<Spec> = specSchemaWith(stepSchema);
+
+/**
+ * The spec schema with only the step kinds `kinds` (known kind names): what a spec using no other
+ * kind passes, it passes exactly as with specSchema. Building every kind's schema is most of the
+ * cost of checking a spec once, which a workflow does with schemas built for it alone.
+ */
+export function specSchemaOfKinds(kinds: Iterable<Step['kind']>): z.ZodType<Spec> {
+  return specSchemaWith(stepSchemaOf([...kinds].map((k) => STEP_KINDS[k] as unknown as StepKind<Step>)));
+}
 
 /** One problem in a spec or request, with the path of the field it concerns. */
 export interface FieldIssue {

@@ -7,7 +7,14 @@ import { STEP_KINDS, stepKindOf } from '../steps';
 import type { InputDecl, Spec, Step } from '../contracts/spec';
 import { findReferences, type Reference } from './expressions';
 import { formatPath } from '../../config/config-errors';
-import { SPEC_LIMIT_CEILINGS, specSchema, zodIssues, type FieldIssue, type SpecLimits } from './schema';
+import {
+  SPEC_LIMIT_CEILINGS,
+  specSchema,
+  specSchemaOfKinds,
+  zodIssues,
+  type FieldIssue,
+  type SpecLimits,
+} from './schema';
 
 export type SpecValidation = { ok: true; spec: Spec } | { ok: false; issues: FieldIssue[] };
 
@@ -22,6 +29,42 @@ export function validateSpec(raw: unknown, base = '', limits: SpecLimits = SPEC_
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error, base) };
   const issues = checkSemantics(parsed.data, base);
   return issues.length ? { ok: false, issues } : { ok: true, spec: parsed.data };
+}
+
+/**
+ * validateSpec (at the limit ceilings) for a caller that checks one spec and is gone: a workflow,
+ * whose modules, schemas included, are built afresh for every run. It builds the schemas of the
+ * step kinds the spec names only, and parses without zod's generated fast path (compiled per
+ * schema, paid back only over many parses). A spec that fails is checked again by validateSpec,
+ * so the issues are exactly its issues; one that passes would pass it the same (a step's schema
+ * is its kind's, whichever other kinds the union holds).
+ */
+export function validateSpecOnce(raw: unknown): SpecValidation {
+  if (checkSpecLimits(raw)) return validateSpec(raw);
+  const kinds = kindsNamed(raw);
+  if (kinds.size === 0) return validateSpec(raw);
+  const parsed = specSchemaOfKinds(kinds).safeParse(raw, { jitless: true });
+  if (!parsed.success) return validateSpec(raw);
+  const issues = checkSemantics(parsed.data, '');
+  return issues.length ? { ok: false, issues } : { ok: true, spec: parsed.data };
+}
+
+/** Every known step kind named by a `kind` field anywhere in `raw` (walked with a stack, as checkSpecLimits). */
+function kindsNamed(raw: unknown): Set<Step['kind']> {
+  const kinds = new Set<Step['kind']>();
+  const stack: unknown[] = [raw];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) {
+      for (const v of value) stack.push(v);
+      continue;
+    }
+    const { kind } = value as { kind?: unknown };
+    if (typeof kind === 'string' && Object.hasOwn(STEP_KINDS, kind)) kinds.add(kind as Step['kind']);
+    for (const v of Object.values(value)) stack.push(v);
+  }
+  return kinds;
 }
 
 interface WalkFrame {

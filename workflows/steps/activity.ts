@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ActivityCancellationType, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { durationSchema, durationToMs, type Duration } from '../contracts/duration';
 import { retrySchema, stepIdSchema, toRetryPolicy } from '../spec/common';
 import type { ActivityStep } from '../contracts/spec';
-import type { StepKind } from './step-kind';
+import type { StepContext, StepKind } from './step-kind';
 import { BUILT_IN_SPEC_ACTIVITIES, INTERNAL_ACTIVITY_NAMES, SPEC_ACTIVITY_PREFIX } from '../contracts/spec-activities';
 
 /** Attempts of an activity step whose `retry` does not say (Temporal's own default is unlimited). */
@@ -35,6 +35,40 @@ const activityName = z
       });
     }
   });
+
+/** Schedules the step's activity (a local one for `local: true`) and returns its promise. */
+function startActivity(step: ActivityStep, ctx: StepContext): Promise<unknown> {
+  const ms = (d: Duration | undefined) => (d === undefined ? undefined : durationToMs(d));
+  if (step.local) {
+    const local = proxyLocalActivities<Record<string, (args: unknown) => Promise<unknown>>>({
+      startToCloseTimeout: ms(step.startToCloseTimeout) ?? LOCAL_STEP_DEFAULT_TIMEOUT_MS,
+      scheduleToCloseTimeout: ms(step.scheduleToCloseTimeout),
+      retry: toRetryPolicy({ maxAttempts: DEFAULT_ACTIVITY_MAX_ATTEMPTS, ...step.retry }),
+      summary: ctx.path,
+    });
+    return (local[`${SPEC_ACTIVITY_PREFIX}${step.activity}`] as (args: unknown) => Promise<unknown>)(
+      ctx.resolve(step.args ?? {}),
+    );
+  }
+  const registry = ctx.isPatched(SPEC_ACTIVITY_PATCH);
+  const activities = proxyActivities<Record<string, (args: unknown) => Promise<unknown>>>({
+    startToCloseTimeout: ms(step.startToCloseTimeout) ?? 60_000,
+    scheduleToCloseTimeout: ms(step.scheduleToCloseTimeout),
+    heartbeatTimeout: ms(step.heartbeatTimeout),
+    retry: toRetryPolicy(registry ? { maxAttempts: DEFAULT_ACTIVITY_MAX_ATTEMPTS, ...step.retry } : step.retry),
+    summary: ctx.path,
+    // An activity that heartbeats can confirm it stopped; wait for that before the run reports cancelled.
+    cancellationType:
+      step.heartbeatTimeout === undefined
+        ? ActivityCancellationType.TRY_CANCEL
+        : ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  // An unknown name fails non-retryably on the worker (its fallback activity names it).
+  const fn = activities[registry ? `${SPEC_ACTIVITY_PREFIX}${step.activity}` : step.activity] as (
+    args: unknown,
+  ) => Promise<unknown>;
+  return fn(ctx.resolve(step.args ?? {}));
+}
 
 export const activityKind: StepKind<ActivityStep> = {
   kind: 'activity',
@@ -68,36 +102,6 @@ export const activityKind: StepKind<ActivityStep> = {
           }
         }
       }),
-  async run(step, ctx) {
-    const ms = (d: Duration | undefined) => (d === undefined ? undefined : durationToMs(d));
-    if (step.local) {
-      const local = proxyLocalActivities<Record<string, (args: unknown) => Promise<unknown>>>({
-        startToCloseTimeout: ms(step.startToCloseTimeout) ?? LOCAL_STEP_DEFAULT_TIMEOUT_MS,
-        scheduleToCloseTimeout: ms(step.scheduleToCloseTimeout),
-        retry: toRetryPolicy({ maxAttempts: DEFAULT_ACTIVITY_MAX_ATTEMPTS, ...step.retry }),
-        summary: ctx.path,
-      });
-      return (local[`${SPEC_ACTIVITY_PREFIX}${step.activity}`] as (args: unknown) => Promise<unknown>)(
-        ctx.resolve(step.args ?? {}),
-      );
-    }
-    const registry = patched(SPEC_ACTIVITY_PATCH);
-    const activities = proxyActivities<Record<string, (args: unknown) => Promise<unknown>>>({
-      startToCloseTimeout: ms(step.startToCloseTimeout) ?? 60_000,
-      scheduleToCloseTimeout: ms(step.scheduleToCloseTimeout),
-      heartbeatTimeout: ms(step.heartbeatTimeout),
-      retry: toRetryPolicy(registry ? { maxAttempts: DEFAULT_ACTIVITY_MAX_ATTEMPTS, ...step.retry } : step.retry),
-      summary: ctx.path,
-      // An activity that heartbeats can confirm it stopped; wait for that before the run reports cancelled.
-      cancellationType:
-        step.heartbeatTimeout === undefined
-          ? ActivityCancellationType.TRY_CANCEL
-          : ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    });
-    // An unknown name fails non-retryably on the worker (its fallback activity names it).
-    const fn = activities[registry ? `${SPEC_ACTIVITY_PREFIX}${step.activity}` : step.activity] as (
-      args: unknown,
-    ) => Promise<unknown>;
-    return fn(ctx.resolve(step.args ?? {}));
-  },
+  run: async (step, ctx) => startActivity(step, ctx),
+  start: startActivity,
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import { stepIdSchema } from '../spec/common';
 import type { MapStep } from '../contracts/spec';
 import type { StepKind } from './step-kind';
@@ -32,7 +32,7 @@ export const mapKind: StepKind<MapStep> = {
     const limit = step.maxConcurrency ?? DEFAULT_MAP_CONCURRENCY;
     const perChild = ctx.options.maxInlineMapItems;
     // Items inside a device_session share its holds, which a child workflow cannot: they run here.
-    if (items.length > perChild && !ctx.devices.session && patched(MAP_IN_CHILDREN_PATCH)) {
+    if (items.length > perChild && !ctx.devices.session && ctx.isPatched(MAP_IN_CHILDREN_PATCH)) {
       const locals = items.map((item, index) => ({ item, index }));
       const outcomes = await ctx.runInChildren(step.steps, locals, {
         perChild,

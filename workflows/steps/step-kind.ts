@@ -59,6 +59,12 @@ export interface StepContext {
   readonly ledger: StepLedger;
   /** Shows live detail of this step in the progress query (e.g. an agent's turns). */
   report(progress: unknown): void;
+  /**
+   * patched() for a step kind's change: the interpreter answers the patches every run started
+   * since has from the one marker the run records (interpreter.ts, RUN_PATCH), so a run records
+   * no marker of its own for them.
+   */
+  isPatched(patchId: string): boolean;
 }
 
 /**
@@ -82,4 +88,10 @@ export interface StepKind<S extends BaseStep = BaseStep> {
   /** Model names (or expressions) the step calls; the API checks them against the models config at submit. */
   models?(step: S): string[];
   run(step: S, ctx: StepContext): Promise<unknown>;
+  /**
+   * `run` without a promise of its own: starts the work and returns its promise (or throws). The
+   * interpreter calls it instead of `run` in runs that record its RUN_PATCH; `run` stays
+   * `async (step, ctx) => start(step, ctx)`, so older runs replay tick for tick.
+   */
+  start?(step: S, ctx: StepContext): Promise<unknown>;
 }

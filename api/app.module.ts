@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { Client } from '@temporalio/client';
 import type { LlmConfig } from '../activities/llm/config/types';
 import type { TemporalConfig } from '../temporal/config';
+import type { Tracing } from '../temporal/tracing';
 import type { SpecLimits } from '../workflows/spec/schema';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -13,6 +14,13 @@ import { HealthController } from './health/health.controller';
 import { EventsModule } from './events/events.module';
 import { HistoryModule } from './history/history.module';
 import { McpModule } from './mcp/mcp.module';
+import { ApiLoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import type { Logger as JsonLogger } from 'pino';
+import { flushTracesOnShutdown } from './http/request-tracing';
+import { CodecController } from './codec/codec.controller';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { AnalyticsService } from './analytics/analytics.service';
 import { ExampleSpecsLoader } from './specs/example-specs.loader';
 import { SpecStore } from './specs/spec-store';
 import { SpecsController } from './specs/specs.controller';
@@ -42,6 +50,12 @@ export interface AppModuleOptions {
   llm: LlmConfig | null;
   /** Who may call: the token verifier and the secrets and URLs features that sign or link need. */
   auth: AuthOptions;
+  /** The JSON logger for the request log and Nest's Logger; none: no request log. */
+  jsonLogger?: JsonLogger;
+  /** How long GET /metrics reuses the figures it read from Temporal (default 10 s). */
+  metricsCacheMs?: number;
+  /** OTLP tracing for the Temporal client (and flushed at shutdown); none: off. */
+  tracing?: Tracing;
 }
 
 /** What every feature module shares: the Temporal client and config, the spec store, the auth options. */
@@ -52,7 +66,8 @@ class CoreModule {
     return {
       module: CoreModule,
       providers: [
-        ...temporalClientProviders(opts.temporal, opts.client),
+        ...temporalClientProviders(opts.temporal, opts.client, opts.tracing),
+        ...flushTracesOnShutdown(opts.tracing),
         { provide: SPEC_STORE, useValue: new SpecStore(opts.specStoreDir) },
         { provide: EXAMPLES_DIR, useValue: opts.examplesDir },
         { provide: SPEC_LIMITS, useValue: opts.specLimits },
@@ -73,9 +88,16 @@ class SpecsModule {}
 @Module({ controllers: [HealthController] })
 class HealthModule {}
 
+@Module({ controllers: [CodecController] })
+class CodecModule {}
+
+@Module({ controllers: [AnalyticsController], providers: [AnalyticsService] })
+class AnalyticsModule {}
+
 @Module({})
 export class AppModule {
   static forRoot(opts: AppModuleOptions): DynamicModule {
+    const devices = DevicesModule.forRoot({ devicesFile: opts.devicesFile });
     return {
       module: AppModule,
       // Every route needs a token unless @Public (api/auth).
@@ -89,7 +111,11 @@ export class AppModule {
         SpecsModule,
         HealthModule,
         McpModule,
-        DevicesModule.forRoot({ devicesFile: opts.devicesFile }),
+        CodecModule,
+        AnalyticsModule,
+        devices,
+        MetricsModule.forRoot({ devices, cacheMs: opts.metricsCacheMs }),
+        ...(opts.jsonLogger ? [ApiLoggingModule.forRoot(opts.jsonLogger)] : []),
         ApprovalsModule,
         WebhooksModule.forRoot({ storeDir: opts.webhookStoreDir }),
       ],

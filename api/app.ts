@@ -1,19 +1,29 @@
 import 'reflect-metadata';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Client } from '@temporalio/client';
 import type { LlmConfig } from '../activities/llm/config/types';
 import type { TemporalConfig } from '../temporal/config';
+import type { Tracing } from '../temporal/tracing';
 import { DEFAULT_SPEC_LIMITS, type SpecLimits } from '../workflows/spec/schema';
 import { AppModule } from './app.module';
 import type { AuthOptions } from './auth/auth-options';
 import { DEFAULT_BODY_LIMIT, DEFAULT_EXAMPLES_DIR } from './config';
 import { bodyParserErrorToHttp, isBodyParserError } from './http/body-errors';
+import { codecCors } from './codec/codec-cors';
 import { ApiExpressAdapter } from './http/express-adapter';
 import { methodNotAllowed, routesOf } from './http/method-not-allowed';
+import { traceRequests } from './http/request-tracing';
 import { buildOpenApiDocument, DOCS_PATHS, setupOpenApi } from './openapi/setup-openapi';
 import { ApiExceptionFilter } from './temporal/api-exception.filter';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import { createJsonLogger } from '../config/json-logger';
+import type { ApiLogConfig } from './logging/log-config';
+import { QuietBootstrapLogger } from './logging/quiet-bootstrap-logger';
+import { ApiMetrics } from './metrics/api-metrics';
+import { RouteTemplates } from './metrics/route-templates';
 
 export interface CreateAppOptions {
   temporal: TemporalConfig;
@@ -42,10 +52,21 @@ export interface CreateAppOptions {
   port?: number;
   host?: string;
   logger?: LoggerService | LogLevel[] | false;
+  /**
+   * JSON logs (api/logging): a line per request with its id, and Nest's lines, through pino; used
+   * when `logger` is not given. None: no request log. `destination` defaults to stdout.
+   */
+  log?: Pick<ApiLogConfig, 'level'> & { destination?: DestinationStream };
+  /** How long GET /metrics reuses the figures it read from Temporal; default 10 s (tests: 0). */
+  metricsCacheMs?: number;
+  /** OTLP tracing (temporal/tracing.ts): HTTP server spans and the Temporal client's; none: off. */
+  tracing?: Tracing;
 }
 
 /** Builds the Nest application and starts listening; close it with app.close(). */
 export async function createApp(opts: CreateAppOptions): Promise<INestApplication> {
+  const jsonLogger = opts.log && createJsonLogger({ name: 'api', ...opts.log });
+  const jsonAppLogger = jsonLogger !== undefined && opts.logger === undefined;
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({
       temporal: opts.temporal,
@@ -57,17 +78,27 @@ export async function createApp(opts: CreateAppOptions): Promise<INestApplicatio
       specLimits: opts.specLimits ?? DEFAULT_SPEC_LIMITS,
       llm: opts.llm ?? null,
       auth: opts.auth,
+      jsonLogger,
+      metricsCacheMs: opts.metricsCacheMs,
+      tracing: opts.tracing,
     }),
     new ApiExpressAdapter(),
     // Our own JSON parser below, with our limit; no form parser: every body is JSON.
-    { logger: opts.logger, abortOnError: false, bodyParser: false },
+    { logger: opts.logger, bufferLogs: jsonAppLogger, abortOnError: false, bodyParser: false },
   );
+  if (jsonAppLogger) app.useLogger(new QuietBootstrapLogger(app.get(NestPinoLogger)));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   app.useGlobalFilters(new ApiExceptionFilter());
 
   // Order matters: express runs these before the routes Nest registers when it initialises.
   const document = buildOpenApiDocument(app);
+  // First: the request's span is current for everything after it, the Temporal client's calls included.
+  if (opts.tracing) app.use(traceRequests(opts.tracing.tracer));
+  // Every request is counted, a 405 or 413 too, under its route template (never a run id).
+  app.use(app.get(ApiMetrics).httpMiddleware(new RouteTemplates([...Object.keys(document.paths), ...DOCS_PATHS])));
+  // Before the 405 check: the Web UI's preflight (OPTIONS) to the codec routes is answered here.
+  app.use(codecCors(opts.temporal.uiUrl));
   app.use(methodNotAllowed(routesOf(document.paths, DOCS_PATHS)));
   app.useBodyParser('json', { limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
   app.use((err: unknown, _req: unknown, res: JsonResponse, next: (err: unknown) => void) => {

@@ -4,6 +4,7 @@
  */
 import { Logger } from '@nestjs/common';
 import { loadTemporalConfig } from '../temporal/config';
+import { SERVICE_NAMES, tracingFromEnv } from '../temporal/tracing';
 import { ConfigError } from '../config/config-errors';
 import { loadAuthConfig, requireAuthSource } from '../activities/identity/auth-config';
 import { loadSigningSecret } from '../activities/identity/signing';
@@ -12,12 +13,16 @@ import { createApp } from './app';
 import { loadLlmConfig } from '../activities/llm/config/load';
 import { loadApiConfig } from './config';
 import { StartupQuietLogger } from './startup-logger';
+import { loadApiLogConfig } from './logging/log-config';
+import { loadMetricsCacheMs } from './metrics/metrics-config';
 
 async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const api = loadApiConfig();
+  const logging = loadApiLogConfig();
   const authConfig = loadAuthConfig();
   requireAuthSource(authConfig);
+  const tracing = tracingFromEnv(SERVICE_NAMES.api);
   const app = await createApp({
     temporal,
     auth: {
@@ -34,13 +39,17 @@ async function main(): Promise<void> {
     // The same models file as the workers' (LLM_MODELS_FILE / LLM_MODELS_JSON), so a bad name is a 400 at submit.
     llm: loadLlmConfig().config,
     port: api.port,
-    logger: new StartupQuietLogger(),
+    // LOG_FORMAT=json (default): JSON lines through pino; text: Nest's console format, no request log.
+    ...(logging.format === 'json' ? { log: { level: logging.level } } : { logger: new StartupQuietLogger() }),
+    metricsCacheMs: loadMetricsCacheMs(),
     host: api.host,
+    tracing,
   });
   const url = await app.getUrl();
   new Logger('Api').log(
     `listening on ${url} (docs: ${url}/docs); Temporal ${temporal.address}, spec store ${api.specStoreDir}; ` +
-      `auth: ${describeAuth(authConfig)}`,
+      `auth: ${describeAuth(authConfig)}` +
+      (tracing ? `; traces to ${tracing.tracesUrl} as ${tracing.serviceName}` : ''),
   );
 }
 

@@ -1,7 +1,7 @@
 import { ConsoleLogger } from '@nestjs/common';
 
 /** Nest's own start-up chatter: a line per module and per route, on every start. */
-const BOOTSTRAP_CONTEXTS = new Set([
+export const BOOTSTRAP_CONTEXTS = new Set([
   'NestFactory',
   'InstanceLoader',
   'RoutesResolver',

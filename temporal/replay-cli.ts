@@ -1,7 +1,7 @@
 /**
  * `npm run replay -- <workflowId | history.json> [options]`: replays a run's history against
  * this checkout's workflow code and says "deterministic" or where it diverges. A workflow id is
- * fetched from Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE); a file is a history as the CLI
+ * fetched from Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, or a profile: temporal/connection.ts); a file is a history as the CLI
  * (`temporal workflow show --output json`), the Web UI or GET /workflows/:id/history wrote it.
  *
  * Exit code: 0 deterministic, 1 not (or replay failed), 2 the history could not be read.
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadTemporalConfig } from './config';
+import { temporalConnectOptions } from './connection';
 import { fetchHistory, parseHistoryJson, type History } from './replay/history';
 import {
   bundleWorkflows,
@@ -53,9 +54,9 @@ async function loadFromFile(file: string, workflowId: string | undefined): Promi
 
 async function loadFromTemporal(workflowId: string, runId: string | undefined): Promise<Loaded> {
   const config = loadTemporalConfig();
-  const connection = await Connection.connect({ address: config.address });
+  const connection = await Connection.connect(temporalConnectOptions(config));
   try {
-    const client = new Client({ connection, namespace: config.namespace });
+    const client = new Client({ connection, namespace: config.namespace, dataConverter: config.dataConverter });
     const resolvedRunId = runId ?? (await client.workflow.getHandle(workflowId).describe()).runId;
     const history = await fetchHistory(client, workflowId, resolvedRunId);
     return { history, workflowId, source: `run ${workflowId} (${resolvedRunId}) on ${config.address}` };

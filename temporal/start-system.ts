@@ -1,5 +1,6 @@
 /**
- * `npm start`: a Temporal server (the dev server in `.temporal/`, or TEMPORAL_ADDRESS if set),
+ * `npm start`: a Temporal server (the dev server in `.temporal/`, or the one TEMPORAL_ADDRESS,
+ * a TEMPORAL_PROFILE, TLS or an API key point at: temporal/connection.ts),
  * the orchestrator worker and the API, as one unit. Ctrl+C stops the worker and the API first
  * (the worker drains against a live server), then the server. On a first start it creates a local
  * admin token and a signing secret in `.data/auth/` (AUTH_DIR) unless auth is configured.
@@ -15,9 +16,11 @@ import { loadDevicesConfig } from '../activities/device/devices-file';
 import { loadWorkerVersioningConfig } from './versioning-config';
 import { ensureTemporalCli } from './cli';
 import { loadTemporalConfig, type TemporalConfig } from './config';
+import { describeConnection, temporalConnectOptions } from './connection';
 import { startDevServer, type DevServer } from './dev-server';
+import { applyRetention, loadRetentionMs } from './retention';
 import { ensureLocalAuth } from './local-auth';
-import { ensureSearchAttributes } from './search-attributes';
+import { ensureSearchAttributes, mayRegisterSearchAttributes, MissingSearchAttributesError } from './search-attributes';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 /** Longer than the worker's default 30 s shutdown grace, so a drain is not cut short. */
@@ -54,14 +57,14 @@ const EXPECTED_FIRST_START_ERROR = /deployment client error.*Worker Deployment n
 type StartEnv = z.infer<typeof envSchema>;
 
 async function startTemporal(config: TemporalConfig, startEnv: StartEnv): Promise<Temporal> {
-  if (process.env.TEMPORAL_ADDRESS) {
-    const connection = await Connection.connect({ address: config.address });
+  if (config.access?.explicit) {
+    const connection = await Connection.connect(temporalConnectOptions(config));
     try {
-      await ensureSearchAttributes(connection, config.namespace);
+      await ensureSearchAttributes(connection, config.namespace, { register: mayRegisterSearchAttributes(config) });
     } finally {
       await connection.close();
     }
-    say(`using the Temporal server at ${config.address} (namespace ${config.namespace})`);
+    say(`using the Temporal server at ${describeConnection(config)}`);
     return { address: config.address, namespace: config.namespace, uiUrl: process.env.TEMPORAL_UI_URL };
   }
   const cliPath = await ensureTemporalCli({ log: (line) => say(line) });
@@ -81,6 +84,17 @@ async function startTemporal(config: TemporalConfig, startEnv: StartEnv): Promis
     },
   });
   return { address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, server };
+}
+
+/** TEMPORAL_RETENTION on the namespace in use (our dev server's, or a shared server's where allowed). */
+async function setRetention(config: TemporalConfig, temporal: Temporal, ms: number): Promise<void> {
+  const connection = await Connection.connect(temporalConnectOptions({ ...config, address: temporal.address }));
+  try {
+    const changed = await applyRetention(connection, temporal.namespace, ms);
+    say(`namespace ${temporal.namespace}: retention ${ms / 86_400_000} days${changed ? ' (set now)' : ''}`);
+  } finally {
+    await connection.close();
+  }
 }
 
 function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): Managed {
@@ -133,6 +147,7 @@ async function main(): Promise<void> {
   const config = loadTemporalConfig();
   const startEnv = parseConfig(envSchema, process.env, 'environment');
   loadWorkerVersioningConfig();
+  const retentionMs = loadRetentionMs();
   const localAuth = ensureLocalAuth(process.env, path.resolve(startEnv.AUTH_DIR));
   for (const file of localAuth.created) say(`created ${file}`);
   const children: Managed[] = [];
@@ -177,6 +192,7 @@ async function main(): Promise<void> {
     if (!shuttingDown) void shutdown(1, 'the Temporal dev server exited unexpectedly');
   });
   if (shuttingDown) return;
+  if (retentionMs !== undefined) await setRetention(config, temporal, retentionMs);
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -185,10 +201,12 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     ...(temporal.uiUrl ? { TEMPORAL_UI_URL: temporal.uiUrl } : {}),
+    // A terminal reads text better; LOG_FORMAT=json gives the production lines.
+    LOG_FORMAT: process.env.LOG_FORMAT ?? 'text',
     // The examples folder's .mcp.json serves the README's MCP example unless you point elsewhere.
     MCP_CONFIG: process.env.MCP_CONFIG ?? 'examples',
     // Our own dev server sees one worker generation at a time: the one started now replaces the
-    // last, so it becomes current. On a shared server (TEMPORAL_ADDRESS) only a first version is.
+    // last, so it becomes current. On a shared server (TEMPORAL_ADDRESS, a profile) only a first version is.
     WORKER_PROMOTE: process.env.WORKER_PROMOTE ?? (temporal.server ? 'always' : 'first'),
   };
   // Device and build workers only where the operator configured boards and build workspaces.
@@ -232,6 +250,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `npm start refused to start: ${err.message}` : err);
+  const refused = err instanceof ConfigError || err instanceof MissingSearchAttributesError;
+  console.error(refused ? `npm start refused to start: ${err.message}` : err);
   process.exit(1);
 });

@@ -4,6 +4,7 @@ import { createDeviceActivities } from '../activities/device/activities';
 import { deviceSettings, type DeviceConfig } from '../activities/device/config';
 import { Fence } from '../activities/device/fence';
 import type { TemporalConfig } from '../temporal/config';
+import type { Tracing } from '../temporal/tracing';
 import type { deviceLock, DeviceLockInput } from '../workflows/device-lock';
 import {
   DEVICE_LOCK_WORKFLOW,
@@ -26,6 +27,8 @@ export interface DeviceWorkerOptions {
   shutdownGraceTimeMs?: number;
   /** The lock workflow prebuilt (tests bundle once); by default it is bundled at start-up. */
   workflowBundle?: WorkflowBundleOption;
+  /** OTLP tracing of the lock workflow, the actions and the lock's client calls (temporal/tracing.ts). */
+  tracing?: Tracing;
 }
 
 /** Starts the device's lock workflow on the device's task queue if it is not running, and (re)tells it the settings. */
@@ -48,7 +51,12 @@ export async function ensureDeviceLock(client: Client, device: DeviceConfig): Pr
  * line of defence. With the lock here, a board is flashed even while the orchestrator is down.
  */
 export async function createDeviceWorker(o: DeviceWorkerOptions): Promise<Worker> {
-  const client = new Client({ connection: o.connection, namespace: o.temporal.namespace });
+  const client = new Client({
+    connection: o.connection,
+    namespace: o.temporal.namespace,
+    dataConverter: o.temporal.dataConverter,
+    plugins: o.tracing ? [o.tracing.temporalPlugin] : [],
+  });
   await ensureDeviceLock(client, o.device);
   const lock = client.workflow.getHandle(deviceLockWorkflowId(o.device.id));
   const fence = new Fence(() => lock.query(deviceLockStateQuery));
@@ -69,11 +77,13 @@ export async function createDeviceWorker(o: DeviceWorkerOptions): Promise<Worker
     connection: o.connection,
     namespace: o.temporal.namespace,
     taskQueue: deviceTaskQueue(o.device.id),
+    dataConverter: o.temporal.dataConverter,
     ...workflows,
     activities: {
       ...createDeviceActivities({ device: o.device, artifactRoots: o.artifactRoots, fence, announce, keepLease }),
     },
     maxConcurrentActivityTaskExecutions: 1,
     shutdownGraceTime: o.shutdownGraceTimeMs ?? 10_000,
+    plugins: o.tracing ? [o.tracing.temporalPlugin] : [],
   });
 }

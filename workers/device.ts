@@ -8,8 +8,11 @@ import { loadDeviceWorkerConfig } from './device-config';
 import { createDeviceWorker } from './device-worker';
 import { claimProcessGroups } from './process-groups';
 import { runWorkerProcess } from './run-worker-process';
+import { SERVICE_NAMES, tracingFromEnv } from '../temporal/tracing';
 
-runWorkerProcess('device worker', loadDeviceWorkerConfig, async (connection, temporal, config) => {
+const loadConfig = () => ({ ...loadDeviceWorkerConfig(), tracing: tracingFromEnv(SERVICE_NAMES.deviceWorker) });
+
+runWorkerProcess('device worker', loadConfig, async (connection, temporal, config) => {
   // Before polling: an upload command a killed predecessor left running still holds the port.
   await claimProcessGroups('device worker', config.runDir, deviceTaskQueue(config.device.id));
   const worker = await createDeviceWorker({
@@ -18,6 +21,7 @@ runWorkerProcess('device worker', loadDeviceWorkerConfig, async (connection, tem
     device: config.device,
     artifactRoots: config.artifactRoots,
     shutdownGraceTimeMs: config.shutdownGraceTimeMs,
+    tracing: config.tracing,
   });
   const where = config.device.serialPath ?? config.device.otaUrl;
   const queue = deviceTaskQueue(config.device.id);

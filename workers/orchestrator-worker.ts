@@ -11,6 +11,7 @@ import { createWebhookActivities } from '../activities/webhooks/deliver';
 import { SPEC_ACTIVITY_PREFIX, UNKNOWN_ACTIVITY } from '../workflows/contracts/spec-activities';
 import { McpClientPool } from '../activities/mcp/pool';
 import type { TemporalConfig } from '../temporal/config';
+import type { Tracing } from '../temporal/tracing';
 import { ConfigError } from '../config/config-errors';
 import type { OrchestratorWorkerConfig } from './orchestrator-config';
 import type { WorkerVersioningConfig } from '../temporal/versioning-config';
@@ -32,6 +33,8 @@ export interface OrchestratorWorkerOptions {
   versioning?: WorkerVersioningConfig;
   /** Where the approve signal's token check reads AUTH_* and APPROVAL_SIGNALS (default: process.env). */
   identityEnv?: NodeJS.ProcessEnv;
+  /** OTLP tracing of workflows and activities (temporal/tracing.ts); a prebuilt bundle must hold its workflow interceptors. */
+  tracing?: Tracing;
 }
 
 /** Closes the worker's own MCP pool once the worker has drained, so no server process outlives it. */
@@ -140,6 +143,7 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
         workflowsPath,
         connection: opts.connection,
         namespace: opts.temporal.namespace,
+        bundlerPlugins: opts.tracing ? [opts.tracing.temporalPlugin] : [],
       })
     : undefined;
   const workflows = versioned
@@ -153,10 +157,15 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     taskQueue: opts.temporal.taskQueue,
     ...workflows,
     activities,
+    dataConverter: opts.temporal.dataConverter,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: config.maxCachedWorkflows,
     shutdownGraceTime: config.shutdownGraceTimeMs,
-    plugins: [...(opts.mcpPool ? [] : [closeMcpPoolAfterRun(mcpPool)]), ...(versioned ? [versioned.plugin] : [])],
+    plugins: [
+      ...(opts.mcpPool ? [] : [closeMcpPoolAfterRun(mcpPool)]),
+      ...(versioned ? [versioned.plugin] : []),
+      ...(opts.tracing ? [opts.tracing.temporalPlugin] : []),
+    ],
   });
 }

@@ -3,19 +3,32 @@
  * generic activities until SIGINT/SIGTERM, then drains (Worker handles the signals). It is a
  * version of a worker deployment unless WORKER_VERSIONING=off (README, "Upgrade the workers").
  */
-import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { describeConnection } from '../temporal/connection';
+import { ensureSearchAttributes, mayRegisterSearchAttributes } from '../temporal/search-attributes';
 import { describeModels } from './describe-models';
 import { loadOrchestratorWorkerConfig } from './orchestrator-config';
 import { createOrchestratorWorker } from './orchestrator-worker';
 import { runWorkerProcess } from './run-worker-process';
 import { loadWorkerVersioningConfig } from '../temporal/versioning-config';
+import { SERVICE_NAMES, tracingFromEnv } from '../temporal/tracing';
 
-const loadConfig = () => ({ ...loadOrchestratorWorkerConfig(), versioning: loadWorkerVersioningConfig() });
+const loadConfig = () => ({
+  ...loadOrchestratorWorkerConfig(),
+  versioning: loadWorkerVersioningConfig(),
+  tracing: tracingFromEnv(SERVICE_NAMES.orchestratorWorker),
+});
 
 runWorkerProcess('orchestrator worker', loadConfig, async (connection, temporal, config) => {
   for (const warning of config.llm?.warnings ?? []) console.warn(`orchestrator worker: ${warning}`);
-  await ensureSearchAttributes(connection, temporal.namespace);
-  const worker = await createOrchestratorWorker({ connection, temporal, config, versioning: config.versioning });
+  // Its runs set them: without them every run would fail, so a missing one stops start-up.
+  await ensureSearchAttributes(connection, temporal.namespace, { register: mayRegisterSearchAttributes(temporal) });
+  const worker = await createOrchestratorWorker({
+    connection,
+    temporal,
+    config,
+    versioning: config.versioning,
+    tracing: config.tracing,
+  });
   console.log(`orchestrator worker: ${describeModels(config.llm?.config)}`);
   const version = worker.options.workerDeploymentOptions?.version;
   const versioning = version
@@ -23,6 +36,6 @@ runWorkerProcess('orchestrator worker', loadConfig, async (connection, temporal,
     : 'unversioned (WORKER_VERSIONING=off)';
   return {
     worker,
-    banner: `task queue "${temporal.taskQueue}" on ${temporal.address} (${temporal.namespace}), ${versioning}`,
+    banner: `task queue "${temporal.taskQueue}" on ${describeConnection(temporal)}, ${versioning}`,
   };
 });

@@ -1,6 +1,10 @@
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadTemporalConfig, type TemporalConfig } from '../temporal/config';
+import { temporalConnectOptions } from '../temporal/connection';
+import { MissingSearchAttributesError } from '../temporal/search-attributes';
 import { ConfigError } from '../config/config-errors';
+import { installWorkerRuntime } from './telemetry/runtime';
+import { loadWorkerTelemetryConfig } from './telemetry/telemetry-config';
 
 /**
  * The life of every worker process: read and validate all config (before connecting, so a bad
@@ -17,11 +21,11 @@ export function runWorkerProcess<C>(
   ) => Promise<{ worker: Worker; banner: string }>,
 ): void {
   const main = async (): Promise<void> => {
-    // The SDK's INFO lines (worker state changes, Nexus) are for debugging: WORKER_LOG_LEVEL=INFO shows them.
-    Runtime.install({ logger: new DefaultLogger(workerLogLevel(process.env.WORKER_LOG_LEVEL)) });
+    // JSON logs and the Prometheus endpoint (workers/telemetry); WORKER_LOG_LEVEL=INFO shows the SDK's debugging lines.
+    installWorkerRuntime(name, loadWorkerTelemetryConfig());
     const temporal = loadTemporalConfig();
     const config = loadConfig();
-    const connection = await NativeConnection.connect({ address: temporal.address });
+    const connection = await NativeConnection.connect(temporalConnectOptions(temporal));
     try {
       const { worker, banner } = await build(connection, temporal, config);
       console.log(`${name}: ${banner}`);
@@ -32,20 +36,8 @@ export function runWorkerProcess<C>(
     }
   };
   main().catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? `${name} refused to start: ${err.message}` : err);
+    const refused = err instanceof ConfigError || err instanceof MissingSearchAttributesError;
+    console.error(refused ? `${name} refused to start: ${err.message}` : err);
     process.exit(1);
   });
-}
-
-const LOG_LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
-
-function workerLogLevel(value: string | undefined): LogLevel {
-  if (value === undefined || value === '') return 'WARN';
-  const level = value.toUpperCase() as LogLevel;
-  if (!LOG_LEVELS.includes(level)) {
-    throw new ConfigError('environment', [
-      { key: 'WORKER_LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}` },
-    ]);
-  }
-  return level;
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import {
   bundleWorkflowCode,
+  type BundlerPlugin,
   DefaultLogger,
   type NativeConnection,
   type WorkerDeploymentOptions,
@@ -22,9 +23,13 @@ export interface VersionedWorker {
   plugin: WorkerPlugin;
 }
 
-async function bundleCode(bundle: WorkflowBundleOption | undefined, workflowsPath: string): Promise<string> {
+async function bundleCode(
+  bundle: WorkflowBundleOption | undefined,
+  workflowsPath: string,
+  plugins: BundlerPlugin[] = [],
+): Promise<string> {
   // WARN: webpack's module statistics are not for the operator's terminal.
-  if (!bundle) return (await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') })).code;
+  if (!bundle) return (await bundleWorkflowCode({ workflowsPath, plugins, logger: new DefaultLogger('WARN') })).code;
   if ('code' in bundle) return bundle.code;
   return readFile(bundle.codePath, 'utf8');
 }
@@ -37,9 +42,16 @@ const DEFAULT_BEHAVIOR = 'AUTO_UPGRADE';
 
 export async function prepareVersionedWorker(
   config: Extract<WorkerVersioningConfig, { enabled: true }>,
-  o: { bundle?: WorkflowBundleOption; workflowsPath: string; connection: NativeConnection; namespace: string },
+  o: {
+    bundle?: WorkflowBundleOption;
+    workflowsPath: string;
+    connection: NativeConnection;
+    namespace: string;
+    /** What the bundle must hold besides the workflows (tracing's workflow interceptors). */
+    bundlerPlugins?: BundlerPlugin[];
+  },
 ): Promise<VersionedWorker> {
-  const code = await bundleCode(o.bundle, o.workflowsPath);
+  const code = await bundleCode(o.bundle, o.workflowsPath, o.bundlerPlugins);
   const version = { deploymentName: config.deploymentName, buildId: config.buildId ?? defaultBuildId(code) };
   return {
     version,

@@ -16,6 +16,7 @@ import type {
   UploadProgress,
   UploaderType,
 } from '../../workflows/contracts/device';
+import { timedUpload } from '../metrics/device-metrics';
 import { readArtifact } from './artifact';
 import type { DeviceConfig } from './config';
 import { LinkTimeout, verifyFailed } from './errors';
@@ -113,15 +114,17 @@ export function createDeviceActivities(deps: DeviceActivityDeps): DeviceActiviti
           announce(ctx, input.origin, started);
           const { file, image } = await readArtifact(input.artifact, deps.artifactRoots);
           const md5 = md5Hex(image);
-          const report = await UPLOADERS[device.uploader.type]({
-            device,
-            artifact: file,
-            image,
-            md5,
-            previous: ctx.info.heartbeatDetails as UploadProgress | undefined,
-            progress: (p) => beat(p),
-            signal: ctx.cancellationSignal,
-          });
+          const report = await timedUpload(ctx.metricMeter, device.id, () =>
+            UPLOADERS[device.uploader.type]({
+              device,
+              artifact: file,
+              image,
+              md5,
+              previous: ctx.info.heartbeatDetails as UploadProgress | undefined,
+              progress: (p) => beat(p),
+              signal: ctx.cancellationSignal,
+            }),
+          );
           return { file, image, md5, report };
         }),
       );

@@ -24,6 +24,7 @@ import { OpenAiChatProvider } from './providers/openai-chat';
 import { ProviderError, type ChatProvider, type ProviderReply } from './providers/provider';
 import { retryAfterMs } from './retry-after';
 import { checkOutput, repairPrompt, validatorFor } from './structured-output';
+import { recordModelReply } from '../metrics/llm-metrics';
 
 export interface LlmActivityDeps {
   config: LlmConfig;
@@ -150,6 +151,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
         for (let repairs = 0; ; repairs++) {
           const { reply, keyIndex } = await callOnce(messages);
           usage = withReply(model, usage, reply);
+          recordModelReply(ctx.metricMeter, model, reply);
           // At once, so a worker lost before this attempt ends still leaves the spend on record.
           beat();
           const response = (object?: unknown): LlmResponse => ({

@@ -1,3 +1,4 @@
+import { codecsOf, decryptPayloadsInPlace } from '../../temporal/codec/data-converter';
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -101,7 +102,9 @@ export class DeviceStatusService {
   private async currentAction(current: CurrentAction): Promise<CurrentActionView | undefined> {
     try {
       const described = await this.client.workflow.getHandle(current.workflowId).describe();
-      const pending = described.raw.pendingActivities?.find((a) => DEVICE_ACTIVITIES.has(a.activityType?.name ?? ''));
+      const pending = decryptPayloadsInPlace(described.raw.pendingActivities, codecsOf(this.client))?.find((a) =>
+        DEVICE_ACTIVITIES.has(a.activityType?.name ?? ''),
+      );
       if (!pending) return undefined;
       const payload = pending.heartbeatDetails?.payloads?.[0];
       const p = payload ? defaultPayloadConverter.fromPayload<UploadProgress>(payload) : undefined;

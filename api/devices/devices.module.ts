@@ -25,6 +25,8 @@ export class DevicesModule {
       module: DevicesModule,
       controllers: [DevicesController],
       providers: [{ provide: DEVICES, useValue: devices }, DeviceStatusService],
+      // GET /metrics reports the same device figures.
+      exports: [DeviceStatusService],
     };
   }
 }

@@ -5,6 +5,7 @@
  * activities run it asks Temporal about once a second for their heartbeats (step.progress).
  * Everything is rebuilt from history: nothing is kept between connections.
  */
+import { codecsOf, decryptPayloadsInPlace } from '../../temporal/codec/data-converter';
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import type { RunEvent } from '../../workflows/contracts/run-events';
@@ -110,7 +111,7 @@ export async function followRun(deps: FollowerDeps, opts: FollowRun): Promise<'f
           }),
         );
         opts.onIdle?.(false);
-        const events = page.history?.events ?? [];
+        const events = decryptPayloadsInPlace(page.history?.events ?? [], codecsOf(client));
         await turns.run(async () => {
           const out: RunEvent[] = [];
           for (const event of events) out.push(...mapper.push(event));

@@ -26,6 +26,8 @@ import {
   stepTimelineSchema,
   workflowHistorySchema,
 } from '../history/history-views';
+import { codecBodySchema } from '../codec/codec-requests';
+import { analyticsSummarySchema } from '../analytics/analytics-views';
 import { mcpServersResponseSchema, mcpToolsResponseSchema } from '../mcp/mcp-views';
 import { createWebhookBodySchema } from '../webhooks/webhook-requests';
 import {
@@ -95,6 +97,8 @@ const COMPONENTS = {
   LinkDecisionBody: linkDecisionBodySchema,
   SignalTokenBody: signalTokenBodySchema,
   SignalTokenResponse: signalTokenResponseSchema,
+  CodecBody: codecBodySchema,
+  AnalyticsSummary: analyticsSummarySchema,
   ValidationError: z.object({
     statusCode: z.literal(400),
     error: z.literal('Bad Request'),

@@ -8,6 +8,8 @@ import {
 } from '@nestjs/common';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { TemporalConfig } from '../../temporal/config';
+import { temporalConnectOptions } from '../../temporal/connection';
+import type { Tracing } from '../../temporal/tracing';
 import { OWNS_TEMPORAL_CONNECTION, TEMPORAL_CLIENT, TEMPORAL_CONFIG } from '../tokens';
 import { checkTemporal } from './temporal-health';
 
@@ -22,7 +24,7 @@ import { checkTemporal } from './temporal-health';
  */
 const API_RPC_ATTEMPTS = 5;
 
-export function temporalClientProviders(config: TemporalConfig, given?: Client): Provider[] {
+export function temporalClientProviders(config: TemporalConfig, given?: Client, tracing?: Tracing): Provider[] {
   return [
     { provide: TEMPORAL_CONFIG, useValue: config },
     {
@@ -31,10 +33,12 @@ export function temporalClientProviders(config: TemporalConfig, given?: Client):
         given ??
         new Client({
           connection: Connection.lazy({
-            address: config.address,
+            ...temporalConnectOptions(config),
             interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: API_RPC_ATTEMPTS }))],
           }),
           namespace: config.namespace,
+          dataConverter: config.dataConverter,
+          plugins: tracing ? [tracing.temporalPlugin] : [],
         }),
     },
     { provide: OWNS_TEMPORAL_CONNECTION, useValue: given === undefined },

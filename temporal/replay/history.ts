@@ -3,6 +3,7 @@
  * parsed from the JSON file the CLI (`temporal workflow show --output json`) and the Web UI
  * ("Download") produce, and written back in that format.
  */
+import { codecsOf, decryptPayloadsInPlace } from '../codec/data-converter';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -18,7 +19,8 @@ export class HistoryFormatError extends Error {
 
 /** Every event of one execution: `runId`, or the latest run of `workflowId` without it. */
 export async function fetchHistory(client: Client, workflowId: string, runId?: string): Promise<History> {
-  return client.workflow.getHandle(workflowId, runId).fetchHistory();
+  // Decrypted with the client's codecs (PAYLOAD_ENCRYPTION_KEYS): readers decode payloads as plain JSON.
+  return decryptPayloadsInPlace(await client.workflow.getHandle(workflowId, runId).fetchHistory(), codecsOf(client));
 }
 
 /** The history as JSON text in the format of the CLI and the Web UI (`{ "events": [...] }`). */

@@ -11,6 +11,8 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { dataConverterFromEnv } from '../codec/data-converter';
 import type { History } from './history';
 import { explainDivergence, parseDivergence, type Divergence } from './divergence';
 import { HistoryIndex } from './step-events';
@@ -58,11 +60,13 @@ export async function replayHistory(
   history: History,
   workflowId: string,
   bundle: WorkflowBundleWithSourceMap,
+  /** The codecs the run was recorded with (encrypted payloads); default: this process's PAYLOAD_ENCRYPTION_KEYS. */
+  dataConverter: DataConverter | undefined = dataConverterFromEnv(),
 ): Promise<ReplayVerdict> {
   quietReplayRuntime();
   const events = history.events?.length ?? 0;
   try {
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
+    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter }, history, workflowId);
     return {
       outcome: 'deterministic',
       workflowId,

@@ -310,7 +310,7 @@ test('approval run: parallel checks, wait, 409 for a step not waiting, approve, 
   assert.equal(started.body.workflowId, `approval-release:${runId}`);
   assert.ok(
     started.body.webUiUrl.startsWith(
-      `${UI_URL}/namespaces/default/workflows/${encodeURIComponent(`approval-release:${runId}`)}`,
+      `${UI_URL}/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(`approval-release:${runId}`)}`,
     ),
   );
 

@@ -23,7 +23,12 @@ let base: string;
 @Module({})
 class TestCoreModule {
   static forRoot(e: TestWorkflowEnvironment): DynamicModule {
-    const config = { address: e.address, namespace: 'default', uiUrl: 'http://127.0.0.1:8233', taskQueue: 'unused' };
+    const config = {
+      address: e.address,
+      namespace: e.namespace ?? 'default',
+      uiUrl: 'http://127.0.0.1:8233',
+      taskQueue: 'unused',
+    };
     return {
       module: TestCoreModule,
       providers: [

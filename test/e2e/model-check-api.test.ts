@@ -43,7 +43,7 @@ before(async () => {
   env = await createTestEnv();
   const temporal: TemporalConfig = {
     address: env.address,
-    namespace: 'default',
+    namespace: env.namespace ?? 'default',
     uiUrl: 'http://127.0.0.1:8233',
     taskQueue: 'model-check-nobody-polls',
   };

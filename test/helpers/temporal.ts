@@ -3,10 +3,14 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSour
 import { ensureTemporalCli } from '../../temporal/cli';
 import { dynamicConfigArgs } from '../../temporal/dev-server';
 import { CUSTOM_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/contracts/run';
+import { createClusterTestEnv } from '../cluster/test-env';
 
 /** A real Temporal dev server (our CLI, never a download), in memory, on a free loopback port, configured as `npm start`'s. */
 export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
+  // `npm run test:cluster`: a namespace of its own on the running cluster instead.
+  const cluster = process.env.TEMPORAL_TEST_ADDRESS;
+  if (cluster) return createClusterTestEnv(cluster);
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: await ensureTemporalCli() },

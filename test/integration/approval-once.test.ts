@@ -47,6 +47,7 @@ type Handle = WorkflowHandle<(i: RunInput) => Promise<RunResult>>;
 async function startWorker(taskQueue: string): Promise<() => Promise<void>> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
+    namespace: env.namespace,
     taskQueue,
     workflowBundle: await bundleWorkflowsOnce(),
     maxCachedWorkflows: 0,

@@ -38,7 +38,7 @@ async function withBuildWorker<T>(configFile: string, slots: number, fn: () => P
   });
   const worker: Worker = await createBuildWorker({
     connection: env.nativeConnection,
-    temporal: { namespace: 'default' },
+    temporal: { namespace: env.namespace ?? 'default' },
     config,
   });
   return worker.runUntil(fn);

@@ -54,7 +54,7 @@ async function startBuildWorker(
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
       BUILD_CONFIG: configFile,
       BUILD_SLOTS: '1',
       WORKER_RUN_DIR: runDir,

@@ -51,6 +51,7 @@ function spawnWorker(taskQueue: string): ChildProcess {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
       ORCHESTRATOR_TASK_QUEUE: taskQueue,
       ORCHESTRATOR_ACTIVITY_MODULES: path.join(ROOT, 'test/fixtures/test-activities.ts'),
       ORCHESTRATOR_WORKFLOW_BUNDLE: bundlePath,

@@ -35,7 +35,7 @@ test('firmware-release: build → approval → upload → verify, on a simulated
 
   const build = await createBuildWorker({
     connection: bed.env.nativeConnection,
-    temporal: { namespace: 'default' },
+    temporal: { namespace: bed.env.namespace ?? 'default' },
     config: loadBuildWorkerConfig({ BUILD_CONFIG: ws.configFile, BUILD_SHUTDOWN_GRACE: '1s' }),
   });
 

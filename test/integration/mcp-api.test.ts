@@ -41,7 +41,7 @@ async function appFor(
 ): Promise<{ app: INestApplication; url: string }> {
   const config: TemporalConfig = {
     address: env.address,
-    namespace: 'default',
+    namespace: env.namespace ?? 'default',
     uiUrl: 'http://127.0.0.1:8233',
     taskQueue,
   };
@@ -156,7 +156,7 @@ test('inventory reads are cached briefly, run as their own workflow type and sta
   const { workflowService } = env.client;
   const countInventoryRuns = async (): Promise<number> => {
     const { count } = await workflowService.countWorkflowExecutions({
-      namespace: 'default',
+      namespace: env.namespace ?? 'default',
       query: `WorkflowType = "${MCP_INVENTORY_WORKFLOW}" AND TaskQueue = "${mcp.taskQueue}"`,
     });
     return Number(count);
@@ -174,7 +174,7 @@ test('inventory reads are cached briefly, run as their own workflow type and sta
     for (let i = 0; i < 50 && (await countInventoryRuns()) === before; i++) await sleep(100);
     assert.equal((await countInventoryRuns()) - before, 1, 'four reads within the cache window → one run');
     const listed = await workflowService.countWorkflowExecutions({
-      namespace: 'default',
+      namespace: env.namespace ?? 'default',
       query: `${buildRunsQuery({})} AND TaskQueue = "${mcp.taskQueue}"`,
     });
     assert.equal(Number(listed.count), 0, 'the runs GET /workflows lists exclude inventory reads');

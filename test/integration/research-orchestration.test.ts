@@ -201,6 +201,7 @@ describe('durability', () => {
         ...testDataEnv(),
         ...standInEnv(server),
         TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
         ORCHESTRATOR_TASK_QUEUE: taskQueue,
         ORCHESTRATOR_WORKFLOW_BUNDLE: bundlePath,
       },

@@ -7,21 +7,11 @@ import type { Client } from '@temporalio/client';
 import { COST_USD_ATTRIBUTE } from '../../workflows/contracts/run';
 import { TEMPORAL_CLIENT } from '../tokens';
 import { buildRunsQuery } from '../workflows/visibility-query';
-import { VISIBILITY_STATUSES, type VisibilityStatus } from '../workflows/run-status';
+import { RUN_STATUS_OF_VISIBILITY, VISIBILITY_STATUSES } from '../workflows/run-status';
 import { windowStart, type AnalyticsQuery } from './analytics-requests';
 import type { AnalyticsSummary } from './analytics-views';
 
 export const MAX_SAMPLED_RUNS = 10_000;
-
-const STATUS_FIELD: Record<VisibilityStatus, keyof AnalyticsSummary['runs']> = {
-  Running: 'running',
-  Completed: 'completed',
-  Failed: 'failed',
-  Canceled: 'cancelled',
-  Terminated: 'terminated',
-  TimedOut: 'timed_out',
-  ContinuedAsNew: 'continued_as_new',
-};
 
 /** Nearest-rank percentile of ascending `sorted`. */
 function percentile(sorted: number[], p: number): number {
@@ -38,7 +28,7 @@ export class AnalyticsService {
     const counts = await Promise.all(
       VISIBILITY_STATUSES.map(async (status) => {
         const { count } = await this.client.workflow.count(`${base} AND ExecutionStatus = "${status}"`);
-        return [STATUS_FIELD[status], count] as const;
+        return [RUN_STATUS_OF_VISIBILITY[status] as keyof AnalyticsSummary['runs'], count] as const;
       }),
     );
     const runs = Object.fromEntries(counts) as Omit<AnalyticsSummary['runs'], 'total'>;

@@ -4,6 +4,7 @@
  * from the spec store (at most MAX_SPEC_LABELS of them), every other run counts as "(other)";
  * no label ever holds a workflow or run id.
  */
+import { RUN_STATUS_OF_VISIBILITY } from '../workflows/run-status';
 import type { Client } from '@temporalio/client';
 import {
   APPROVAL_SINCE_ATTRIBUTE,
@@ -17,16 +18,6 @@ export const OTHER_SPEC = '(other)';
 export const MAX_SPEC_LABELS = 200;
 /** Runs waiting on an approval read per scrape; beyond it the figures are a lower bound. */
 export const MAX_APPROVAL_RUNS = 10_000;
-
-const STATUS_LABELS: Record<string, string> = {
-  Running: 'running',
-  Completed: 'completed',
-  Failed: 'failed',
-  Canceled: 'cancelled',
-  Terminated: 'terminated',
-  TimedOut: 'timed_out',
-  ContinuedAsNew: 'continued_as_new',
-};
 
 export interface RunCount {
   spec: string;
@@ -53,7 +44,7 @@ const GROUP_BY_STATUS = ' GROUP BY ExecutionStatus';
 
 function statusLabel(value: unknown): string {
   const name = String(value);
-  return STATUS_LABELS[name] ?? name.toLowerCase();
+  return (RUN_STATUS_OF_VISIBILITY as Record<string, string>)[name] ?? name.toLowerCase();
 }
 
 async function countsByStatus(client: Client, query: string): Promise<Map<string, number>> {

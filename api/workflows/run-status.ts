@@ -43,3 +43,8 @@ export const VISIBILITY_STATUS_ALIASES: Record<string, VisibilityStatus> = {
   timed_out: 'TimedOut',
   continued_as_new: 'ContinuedAsNew',
 };
+
+/** A visibility status in the API's own names: `Canceled` → `cancelled`, `TimedOut` → `timed_out`. */
+export const RUN_STATUS_OF_VISIBILITY = Object.fromEntries(
+  Object.entries(VISIBILITY_STATUS_ALIASES).map(([api, visibility]) => [visibility, api as RunStatus]),
+) as Record<VisibilityStatus, RunStatus>;

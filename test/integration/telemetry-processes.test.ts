@@ -61,7 +61,7 @@ function startChild(entry: string, extraEnv: Record<string, string>): Child {
       ...standInEnv(server),
       ...auth.env,
       TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
       ORCHESTRATOR_TASK_QUEUE: taskQueue,
       LOG_FORMAT: '',
       LOG_LEVEL: '',

@@ -12,34 +12,13 @@ import os from 'node:os';
 import { temporal } from '@temporalio/proto';
 import type { McpClientPool } from '../activities/mcp/pool';
 import type { ResearchOutput } from '../workflows/orchestrations/research';
-import type { Spec } from '../workflows/contracts/spec';
 import { createTestEnv } from '../test/helpers/temporal';
 import { everythingPool, startLlmWorker, type RunHandle } from '../test/fixtures/llm/harness';
 import { StandInModelServer } from '../test/fixtures/llm/model-server';
 import { researchScript } from '../test/fixtures/llm/research-script';
+import { LATENCY_MS, M, N, researchSpec } from './support/research-shape';
 
-const LATENCY_MS = 200;
-const N = 10;
-const M = 3;
 const EventType = temporal.api.enums.v1.EventType;
-
-function spec(withTools: boolean): Spec {
-  return {
-    name: 'bench-research',
-    steps: [
-      {
-        id: 'research',
-        kind: 'research',
-        question: 'How do durable workflows change agent orchestration?',
-        subQuestions: N,
-        synthesisers: M,
-        maxConcurrentAgents: N,
-        model: 'default',
-        ...(withTools && { tools: ['everything.get-sum'] }),
-      },
-    ],
-  };
-}
 
 /** Longest mcpCallTool activity of the run, scheduled to completed, from its history. */
 async function longestToolMs(handle: RunHandle): Promise<number> {
@@ -88,7 +67,7 @@ async function main(): Promise<void> {
       for (let i = 0; i <= runs; i++) {
         server.exchanges.length = 0;
         const started = performance.now();
-        const handle = await worker.start(spec(withTools));
+        const handle = await worker.start(researchSpec('bench-research', withTools));
         const result = await handle.result();
         const wall = performance.now() - started;
         const out = (result.output as { research: ResearchOutput }).research;

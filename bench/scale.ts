@@ -28,16 +28,13 @@ import { createTestEnv, quietRuntime } from '../test/helpers/temporal';
 import { standInEnv } from '../test/fixtures/llm/harness';
 import { StandInModelServer } from '../test/fixtures/llm/model-server';
 import { researchScript } from '../test/fixtures/llm/research-script';
-import type { Spec } from '../workflows/contracts/spec';
 import { loadOrchestratorWorkerConfig } from '../workers/orchestrator-config';
 import { cpuMeter, devServerPid, processCpuMs } from './support/cpu';
 import { bounded } from './support/pacing';
+import { LATENCY_MS, M, N, researchSpec } from './support/research-shape';
 import { fixed, loadAverage, machineLine, ms, spread, table } from './support/stats';
 import { startWorkerProcess } from './support/worker-process';
 
-const LATENCY_MS = 200;
-const N = 10;
-const M = 3;
 /** Plan, researcher, synthesiser, executive: the model calls that follow one another. */
 const SEQUENTIAL_CALLS = 4;
 /** Starts in flight at once: the runs are all started within a few seconds, as a burst of API calls. */
@@ -54,20 +51,7 @@ function option(index: number, envName: string, fallback: number): number {
   return value;
 }
 
-const SPEC: Spec = {
-  name: 'bench-scale-research',
-  steps: [
-    {
-      id: 'research',
-      kind: 'research',
-      question: 'How do durable workflows change agent orchestration?',
-      subQuestions: N,
-      synthesisers: M,
-      maxConcurrentAgents: N,
-      model: 'default',
-    },
-  ],
-};
+const SPEC = researchSpec('bench-scale-research');
 
 /** VmRSS and VmHWM (the kernel's own peak) of `pid`, in bytes; NaN when unreadable. */
 function rssOf(pid: number | undefined): { rss: number; hwm: number } {

@@ -8,26 +8,24 @@ export function shellWord(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Left for the reader's shell to expand: the line names where the key is, never the key. */
+const API_KEY_FROM_ENV = '"$TEMPORAL_API_KEY"';
+
+/**
+ * The line reaches the server the API reaches: `--tls` when the API's connection uses TLS (client
+ * certificates come from the CLI's own TEMPORAL_TLS_* variables or profile, as they do for the API),
+ * and the API key by reference to TEMPORAL_API_KEY.
+ */
 export function signalCommand(
-  temporal: Pick<TemporalConfig, 'address' | 'namespace'>,
+  temporal: Pick<TemporalConfig, 'address' | 'namespace' | 'access'>,
   workflowId: string,
   input: ApprovalSignalInput,
 ): string {
-  return [
-    'temporal',
-    'workflow',
-    'signal',
-    '--address',
-    temporal.address,
-    '--namespace',
-    temporal.namespace,
-    '--workflow-id',
-    workflowId,
-    '--name',
-    'approve',
-    '--input',
-    JSON.stringify(input),
-  ]
+  const access = temporal.access;
+  const words = ['temporal', 'workflow', 'signal', '--address', temporal.address, '--namespace', temporal.namespace];
+  if (access?.tls) words.push('--tls');
+  const line = [...words, '--workflow-id', workflowId, '--name', 'approve', '--input', JSON.stringify(input)]
     .map(shellWord)
     .join(' ');
+  return access?.apiKey ? `${line} --api-key ${API_KEY_FROM_ENV}` : line;
 }

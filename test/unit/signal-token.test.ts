@@ -146,6 +146,24 @@ describe("the worker's check of a decision token", () => {
 });
 
 describe('the CLI line', () => {
+  test('over TLS with an API key: --tls, and the key only by reference to TEMPORAL_API_KEY', async () => {
+    const input = { stepId: 'ship', decision: 'approve' as const, token: 't' };
+    const temporal = {
+      address: 'ns.tmprl.cloud:7233',
+      namespace: 'ns',
+      access: { tls: true, apiKey: 'secret-key-value', source: 'environment', explicit: true },
+    };
+    const line = signalCommand(temporal, 'wf', input);
+    assert.ok(!line.includes('secret-key-value'), 'the key itself is never printed');
+    const script = `temporal() { printf '%s\\n' "$@"; }; ${line}`;
+    const { stdout } = await promisify(execFile)('/bin/sh', ['-c', script], {
+      env: { ...process.env, TEMPORAL_API_KEY: 'from-the-shell' },
+    });
+    const words = stdout.split('\n').slice(0, -1);
+    assert.equal(words[words.indexOf('--tls') - 1], 'ns');
+    assert.equal(words[words.indexOf('--api-key') + 1], 'from-the-shell');
+  });
+
   test('a shell reads back the very words, whatever the workflow id holds', async () => {
     const workflowId = `it's "odd" $HOME \`x\` ; rm -rf / #`;
     const input = { stepId: "ship 'it'", decision: 'approve' as const, token: mintSignalToken(claims, secret) };

@@ -5,25 +5,12 @@
  * own in this file: it is the slowest of the bounded-history tests.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { test } from 'node:test';
 import type { Spec } from '../../workflows/contracts/spec';
 import { activityCount, assertBounded, measureExecutions } from '../helpers/history-size';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { createTestEnv } from '../helpers/temporal';
+import { useOrchestrator } from '../helpers/orchestrator';
 
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-
-before(async () => {
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-});
-
-after(async () => {
-  await orch?.stop();
-  await env?.teardown();
-});
+const orch = useOrchestrator();
 
 test('a 5,000-item map finishes with every history (parent and children) bounded', async () => {
   const items = Array.from({ length: 5000 }, (_, i) => i);
@@ -53,7 +40,7 @@ test('a 5,000-item map finishes with every history (parent and children) bounded
   const result = await handle.result();
   assert.deepEqual(result.output, { count: 5000, last: { n: 4999, tag: 't' } });
 
-  const sizes = await measureExecutions(env.client, handle.workflowId, (await handle.describe()).runId);
+  const sizes = await measureExecutions(orch.env.client, handle.workflowId, (await handle.describe()).runId);
   assert.equal(sizes.length, 1 + 50, 'the parent and 50 children of 100 items');
   assert.ok(sizes.some((s) => s.workflowId === `${handle.workflowId}.each[4900-4999]`));
   assert.equal(activityCount(sizes, 'spec.test.echo'), 5001);

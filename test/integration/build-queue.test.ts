@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadBuildWorkerConfig } from '../../workers/build-config';
 import { createBuildWorker } from '../../workers/build-worker';
@@ -14,21 +13,9 @@ import type { BuildResult } from '../../workflows/contracts/build';
 import type { Spec } from '../../workflows/contracts/spec';
 import { fakeBuildWorkspace } from '../fixtures/device/builds';
 import { maxOverlap, readJournal, waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { createTestEnv } from '../helpers/temporal';
+import { useOrchestrator } from '../helpers/orchestrator';
 
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-
-before(async () => {
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-});
-
-after(async () => {
-  await orch?.stop();
-  await env?.teardown();
-});
+const orch = useOrchestrator();
 
 async function withBuildWorker<T>(configFile: string, slots: number, fn: () => Promise<T>): Promise<T> {
   const config = loadBuildWorkerConfig({
@@ -37,8 +24,8 @@ async function withBuildWorker<T>(configFile: string, slots: number, fn: () => P
     BUILD_SHUTDOWN_GRACE: '2s',
   });
   const worker: Worker = await createBuildWorker({
-    connection: env.nativeConnection,
-    temporal: { namespace: env.namespace ?? 'default' },
+    connection: orch.env.nativeConnection,
+    temporal: { namespace: orch.env.namespace ?? 'default' },
     config,
   });
   return worker.runUntil(fn);

@@ -8,29 +8,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { after, test } from 'node:test';
 import type { Spec } from '../../workflows/contracts/spec';
 import { fakeBuildWorkspace } from '../fixtures/device/builds';
 import { readJournal, waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { createTestEnv } from '../helpers/temporal';
+import { useOrchestrator } from '../helpers/orchestrator';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
+const orch = useOrchestrator();
 const workers: ChildProcess[] = [];
 
-before(async () => {
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-});
-
-after(async () => {
+after(() => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-  await orch?.stop();
-  await env?.teardown();
 });
 
 /** Running, not a zombie waiting to be reaped. */
@@ -53,8 +43,8 @@ async function startBuildWorker(
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_ADDRESS: orch.env.address,
+      TEMPORAL_NAMESPACE: orch.env.namespace ?? 'default',
       BUILD_CONFIG: configFile,
       BUILD_SLOTS: '1',
       WORKER_RUN_DIR: runDir,

@@ -7,32 +7,19 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse as parseYaml } from 'yaml';
 import { approveUpdate, progressQuery } from '../../workflows/contracts/run';
 import { type Spec } from '../../workflows/contracts/spec';
 import { validateSpec } from '../../workflows/spec/validate';
 import { failureChain } from '../helpers/failures';
 import { waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
+import { useOrchestrator, type Orchestrator } from '../helpers/orchestrator';
 import { settle, workflowTaskFailures } from '../helpers/run-history';
-import { createTestEnv } from '../helpers/temporal';
 
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-
-before(async () => {
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-});
-
-after(async () => {
-  await orch?.stop();
-  await env?.teardown();
-});
+const orch = useOrchestrator();
 
 type Handle = Awaited<ReturnType<Orchestrator['start']>>;
 

@@ -3,29 +3,16 @@
  * activities writing to a journal file: overlap and counts come from what actually ran.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveUpdate, progressQuery } from '../../workflows/contracts/run';
 import { type Spec } from '../../workflows/contracts/spec';
 import { maxOverlap, newJournal, readJournal, waitFor } from '../helpers/journal';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
-import { createTestEnv } from '../helpers/temporal';
+import { useOrchestrator } from '../helpers/orchestrator';
 import { failureChain } from '../helpers/failures';
 
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-
-before(async () => {
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-});
-
-after(async () => {
-  await orch?.stop();
-  await env?.teardown();
-});
+const orch = useOrchestrator();
 
 const record = (id: string, journal: string, ms = 0) => ({
   id,
@@ -335,9 +322,9 @@ describe('limits and long runs', () => {
     const first = (await handle.describe()).runId;
     const result = await handle.result();
     assert.deepEqual(result.output, { s1: { n: 1 }, s2: { n: 1, m: 2 }, s3: { prev: { n: 1, m: 2 } } });
-    const last = await env.client.workflow.getHandle(handle.workflowId).describe();
+    const last = await orch.env.client.workflow.getHandle(handle.workflowId).describe();
     assert.notEqual(last.runId, first);
-    assert.equal((await env.client.workflow.getHandle(handle.workflowId).query(progressQuery)).generation, 2);
+    assert.equal((await orch.env.client.workflow.getHandle(handle.workflowId).query(progressQuery)).generation, 2);
   });
 
   test('a child step runs another spec as a child workflow', async () => {
@@ -354,7 +341,7 @@ describe('limits and long runs', () => {
     };
     const handle = await orch.start(parent, {}, { childSpecs: { 'child-spec': child } });
     assert.deepEqual((await handle.result()).output, { fromChild: '44' });
-    const childRun = await env.client.workflow.getHandle(`${handle.workflowId}.sub`).describe();
+    const childRun = await orch.env.client.workflow.getHandle(`${handle.workflowId}.sub`).describe();
     assert.equal(childRun.status.name, 'COMPLETED');
   });
 

@@ -4,27 +4,14 @@
  * histories, with a marker per patch, replay from the corpus (test/replay.test.ts).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Spec } from '../../workflows/contracts/spec';
 import { RUN_PATCH } from '../../workflows/interpreter';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
+import { useOrchestrator } from '../helpers/orchestrator';
 import { failureChain } from '../helpers/failures';
-import { createTestEnv } from '../helpers/temporal';
 
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-
-before(async () => {
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-});
-
-after(async () => {
-  await orch?.stop();
-  await env?.teardown();
-});
+const orch = useOrchestrator();
 
 const echo = (id: string, args: unknown = {}) => ({ id, kind: 'activity' as const, activity: 'test.echo', args });
 
@@ -81,7 +68,7 @@ describe('patch markers of a new run', () => {
       (err: unknown) => failureChain(err),
     );
     assert.match(failed, /^StepFailed: step "each\[\d\]\.boom" failed: kaput \d <- /);
-    const child = env.client.workflow.getHandle(`${handle.workflowId}.each[0-1]`);
+    const child = orch.env.client.workflow.getHandle(`${handle.workflowId}.each[0-1]`);
     assert.deepEqual((await patchesOf(child)).patches, [RUN_PATCH]);
   });
 });

@@ -9,32 +9,19 @@
  * out in milliseconds, the test activities echo and fail.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Spec, Step } from '../../workflows/contracts/spec';
 import { validateSpec } from '../../workflows/spec/validate';
 import { failureChain } from '../helpers/failures';
-import { startOrchestrator, type Orchestrator } from '../helpers/orchestrator';
+import { useOrchestrator } from '../helpers/orchestrator';
 import { settle, workflowTaskFailures } from '../helpers/run-history';
-import { createTestEnv } from '../helpers/temporal';
 
 const SEED = 20_240_808;
 const SPECS = 40;
 
-let env: TestWorkflowEnvironment;
-let orch: Orchestrator;
-
-before(async () => {
-  env = await createTestEnv();
-  orch = await startOrchestrator(env);
-});
-
-after(async () => {
-  await orch?.stop();
-  await env?.teardown();
-});
+const orch = useOrchestrator();
 
 /** mulberry32: a tiny seeded PRNG. */
 function prng(seed: number): () => number {

@@ -25,8 +25,10 @@ export function loadBuildsConfig(file: string): BuildsConfig {
 
 export interface BuildWorkerConfig {
   taskQueue: string;
-  /** Builds running at once on this worker: the cap of the build queue. */
+  /** Builds running at once on this worker; the queue's cap is the sum over its build workers. */
   slots: number;
+  /** Builds started per second on the queue, all build workers together (enforced by the server). */
+  startsPerSecond?: number;
   builds: BuildsConfig;
   shutdownGraceTimeMs: number;
   /** Where the worker records the process groups it starts (builds), see process-ledger.ts. */
@@ -36,6 +38,7 @@ export interface BuildWorkerConfig {
 const envSchema = z.object({
   BUILD_CONFIG: z.string().min(1).default('builds.json'),
   BUILD_SLOTS: z.coerce.number().int().min(1).max(256).default(4),
+  BUILD_QUEUE_STARTS_PER_SECOND: z.coerce.number().positive('must be a number greater than 0').optional(),
   BUILD_SHUTDOWN_GRACE: durationSchema.default('30s'),
   WORKER_RUN_DIR: z.string().min(1).default('.data/run'),
 });
@@ -45,6 +48,7 @@ export function loadBuildWorkerConfig(env: NodeJS.ProcessEnv = process.env): Bui
   return {
     taskQueue: BUILD_TASK_QUEUE,
     slots: e.BUILD_SLOTS,
+    ...(e.BUILD_QUEUE_STARTS_PER_SECOND !== undefined && { startsPerSecond: e.BUILD_QUEUE_STARTS_PER_SECOND }),
     builds: loadBuildsConfig(e.BUILD_CONFIG),
     shutdownGraceTimeMs: durationToMs(e.BUILD_SHUTDOWN_GRACE),
     runDir: path.resolve(e.WORKER_RUN_DIR),

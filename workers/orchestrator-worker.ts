@@ -5,6 +5,8 @@ import path from 'node:path';
 import { createActivities } from '../activities';
 import { createBlobActivities } from '../activities/blobs/activities';
 import { createDeviceLockActivities } from '../activities/device/acquire';
+import { EMPTY_LLM_CONFIG } from '../activities/llm/config/types';
+import { createLlmRouteActivities } from '../activities/llm/route';
 import { createIdentityActivities } from '../activities/identity/decision-token';
 import { loadWebhookWorkerConfig } from '../activities/webhooks/config';
 import { createWebhookActivities } from '../activities/webhooks/deliver';
@@ -16,6 +18,7 @@ import { ConfigError } from '../config/config-errors';
 import type { OrchestratorWorkerConfig } from './orchestrator-config';
 import type { WorkerVersioningConfig } from '../temporal/versioning-config';
 import { prepareVersionedWorker } from './worker-versioning';
+import { createProviderWorkers, runAlongside } from './orchestrator-provider-workers';
 
 type ActivityMap = Record<string, (...args: never[]) => Promise<unknown>>;
 
@@ -35,6 +38,8 @@ export interface OrchestratorWorkerOptions {
   identityEnv?: NodeJS.ProcessEnv;
   /** OTLP tracing of workflows and activities (temporal/tracing.ts); a prebuilt bundle must hold its workflow interceptors. */
   tracing?: Tracing;
+  /** The worker's identity in the server's records (default: the SDK's `pid@host`); tests tell workers apart by it. */
+  identity?: string;
 }
 
 /** Closes the worker's own MCP pool once the worker has drained, so no server process outlives it. */
@@ -126,8 +131,9 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
   const blobs = createBlobActivities(blobStoreDir);
   const webhooks = createWebhookActivities(config.webhooks ?? loadWebhookWorkerConfig({}));
   const identity = createIdentityActivities(opts.identityEnv);
+  const route = createLlmRouteActivities(config.llm?.config ?? EMPTY_LLM_CONFIG, opts.temporal.taskQueue);
   const activities = registerActivities(
-    { ...generic.internal, ...blobs, ...webhooks, ...identity, ...createDeviceLockActivities() },
+    { ...generic.internal, ...blobs, ...webhooks, ...identity, ...route, ...createDeviceLockActivities() },
     {
       ...generic.spec,
       ...(await loadActivityModules(config.activityModules)),
@@ -151,10 +157,20 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     : bundle
       ? { workflowBundle: bundle }
       : { workflowsPath };
+  const providerWorkers = await createProviderWorkers({
+    connection: opts.connection,
+    temporal: opts.temporal,
+    config,
+    identity: opts.identity,
+    tracing: opts.tracing,
+    activities: { llmChat: generic.internal.llmChat, llmChatTurn: generic.internal.llmChatTurn },
+    deployment: versioned?.workerDeploymentOptions,
+  });
   return Worker.create({
     connection: opts.connection,
     namespace: opts.temporal.namespace,
     taskQueue: opts.temporal.taskQueue,
+    ...(opts.identity !== undefined && { identity: opts.identity }),
     ...workflows,
     activities,
     dataConverter: opts.temporal.dataConverter,
@@ -163,6 +179,7 @@ export async function createOrchestratorWorker(opts: OrchestratorWorkerOptions):
     maxCachedWorkflows: config.maxCachedWorkflows,
     shutdownGraceTime: config.shutdownGraceTimeMs,
     plugins: [
+      ...(providerWorkers.length ? [runAlongside(providerWorkers)] : []),
       ...(opts.mcpPool ? [] : [closeMcpPoolAfterRun(mcpPool)]),
       ...(versioned ? [versioned.plugin] : []),
       ...(opts.tracing ? [opts.tracing.temporalPlugin] : []),

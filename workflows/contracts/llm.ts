@@ -210,3 +210,16 @@ export interface ConversationActivities {
   llmChatTurn(request: LlmTurnRequest): Promise<LlmTurnResponse>;
   agentCallTool(input: AgentToolCallInput): Promise<StoredToolResult>;
 }
+
+/**
+ * Where a model's calls run: its provider's task queue when the provider has limits (so the
+ * Temporal server enforces them across workers), or absent for the workflow's own queue.
+ */
+export interface LlmRoute {
+  taskQueue?: string;
+}
+
+/** A local activity: the worker's models config is the only place that knows model → provider. */
+export interface LlmRouteActivities {
+  llmRouteFor(model: string): Promise<LlmRoute>;
+}

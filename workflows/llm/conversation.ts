@@ -26,7 +26,9 @@ export function callModelTurn(
   request: LlmTurnRequest,
   opts: ModelCallOptions & { summary: string },
 ): Promise<LlmTurnResponse> {
-  return chargedModelCall<ConversationActivities, LlmTurnResponse>(ledger, opts, (a) => a.llmChatTurn(request));
+  return chargedModelCall<ConversationActivities, LlmTurnResponse>(ledger, { ...opts, model: request.model }, (a) =>
+    a.llmChatTurn(request),
+  );
 }
 
 /** One tool call whose result goes to the blob store (summary: `<step>: turn N server.tool`). */

@@ -2,7 +2,8 @@
  * One model call from a workflow: pass the budget gates, run the `llmChat` activity (its result is
  * the history's record of the call), charge the ledger — also for tokens a failed call spent. The
  * activity sums its attempts (heartbeat details), so its answer or final failure carries what every
- * attempt spent, retried ones included.
+ * attempt spent, retried ones included. The call runs on its provider's task queue when the
+ * provider has limits (provider-route.ts).
  */
 import {
   ActivityCancellationType,
@@ -16,6 +17,7 @@ import { toRetryPolicy } from '../spec/common';
 import { type RetrySpec } from '../contracts/spec';
 import { durationToMs, type Duration } from '../contracts/duration';
 import type { StepLedger } from './ledger';
+import { modelRoute } from './provider-route';
 import {
   asUsage,
   type LlmActivities,
@@ -57,10 +59,12 @@ export function spentBy(err: unknown): Usage | undefined {
  */
 export async function chargedModelCall<A extends object, R extends { usage: Usage }>(
   ledger: StepLedger,
-  opts: ModelCallOptions & { summary: string },
+  opts: ModelCallOptions & { summary: string; model: string },
   call: (activities: ActivityInterfaceFor<A>) => Promise<R>,
 ): Promise<R> {
   await ledger.gate();
+  const route = modelRoute(opts.model);
+  const taskQueue = route && (await route).taskQueue;
   const activities = proxyActivities<A>({
     startToCloseTimeout: durationToMs(opts.timeout ?? DEFAULT_LLM_TIMEOUT),
     heartbeatTimeout: durationToMs(opts.heartbeatTimeout ?? DEFAULT_LLM_HEARTBEAT_TIMEOUT),
@@ -68,6 +72,8 @@ export async function chargedModelCall<A extends object, R extends { usage: Usag
     summary: opts.summary,
     // Cancelling the step aborts the HTTP request; the step reports cancelled once it has.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // The provider's own queue, where its limits hold across workers; else the run's queue.
+    ...(taskQueue !== undefined && { taskQueue }),
   });
   try {
     const response = await call(activities);
@@ -85,5 +91,7 @@ export function callModel(
   request: LlmRequest,
   opts: ModelCallOptions & { summary: string },
 ): Promise<LlmResponse> {
-  return chargedModelCall<LlmActivities, LlmResponse>(ledger, opts, (a) => a.llmChat(request));
+  return chargedModelCall<LlmActivities, LlmResponse>(ledger, { ...opts, model: request.model }, (a) =>
+    a.llmChat(request),
+  );
 }

@@ -83,6 +83,7 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
       keyEnv,
       headers: p.headers ?? {},
       maxTokensParam: p.maxTokensParam ?? 'max_tokens',
+      ...(p.limits && { limits: p.limits }),
     };
     if (keyEnv.length && keys.length === 0) {
       const message = `${keyEnv.join(' / ')} ${keyEnv.length > 1 ? 'are' : 'is'} not set (one key, or several separated by commas)`;

@@ -13,6 +13,35 @@ const nonNegative = z
       .transform(Number),
   ])
   .pipe(z.number().nonnegative());
+/** A positive number, or text that is one. */
+const positive = z
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .regex(/^\d+(\.\d+)?$/)
+        .transform(Number),
+    ],
+    { error: 'must be a number' },
+  )
+  .pipe(z.number().positive('must be greater than 0'));
+const positiveInt = positive.pipe(z.number().int('must be a whole number'));
+
+/**
+ * Limits that hold across every orchestrator worker: the provider's calls run on a task queue of
+ * their own whose dispatch rate the Temporal server enforces (activities/llm/route.ts).
+ */
+export const providerLimitsSchema = z
+  .strictObject({
+    /** Calls started per second, all workers together (the queue's maxTaskQueueActivitiesPerSecond). */
+    callsPerSecond: positive.optional(),
+    /** Calls running at once on one worker process (the queue worker's activity slots). */
+    concurrentPerWorker: positiveInt.optional(),
+  })
+  .refine((l) => l.callsPerSecond !== undefined || l.concurrentPerWorker !== undefined, {
+    message: 'set callsPerSecond, concurrentPerWorker or both',
+  });
 
 export const providerSchema = z.strictObject({
   type: z.enum(['openai', 'anthropic']),
@@ -23,6 +52,7 @@ export const providerSchema = z.strictObject({
   optional: z.boolean().optional(),
   headers: z.record(z.string(), z.string()).optional(),
   maxTokensParam: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
+  limits: providerLimitsSchema.optional(),
 });
 
 export const modelSchema = z.strictObject({

@@ -17,6 +17,15 @@ export interface LlmProviderConfig {
   maxTokensParam: 'max_tokens' | 'max_completion_tokens';
   /** Set when an optional provider has no keys: its models fail with this reason. */
   disabled?: string;
+  /** Set: the provider's calls run on a task queue of their own with these limits (activities/llm/route.ts). */
+  limits?: ProviderLimits;
+}
+
+export interface ProviderLimits {
+  /** Calls started per second across every worker, enforced by the Temporal server. */
+  callsPerSecond?: number;
+  /** Calls running at once on one worker process. */
+  concurrentPerWorker?: number;
 }
 
 export interface ModelPrice {

@@ -14,6 +14,7 @@ import { HealthController } from './health/health.controller';
 import { EventsModule } from './events/events.module';
 import { HistoryModule } from './history/history.module';
 import { McpModule } from './mcp/mcp.module';
+import { McpServerModule } from './mcp-server/mcp-server.module';
 import { ApiLoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import type { Logger as JsonLogger } from 'pino';
@@ -111,6 +112,7 @@ export class AppModule {
         SpecsModule,
         HealthModule,
         McpModule,
+        McpServerModule,
         CodecModule,
         AnalyticsModule,
         devices,

@@ -23,6 +23,7 @@ import { createJsonLogger } from '../config/json-logger';
 import type { ApiLogConfig } from './logging/log-config';
 import { QuietBootstrapLogger } from './logging/quiet-bootstrap-logger';
 import { ApiMetrics } from './metrics/api-metrics';
+import { isMcpEndpoint, jsonRpcBodyError, MCP_ENDPOINT_PATH } from './mcp-server/http/endpoint';
 import { RouteTemplates } from './metrics/route-templates';
 
 export interface CreateAppOptions {
@@ -96,15 +97,20 @@ export async function createApp(opts: CreateAppOptions): Promise<INestApplicatio
   // First: the request's span is current for everything after it, the Temporal client's calls included.
   if (opts.tracing) app.use(traceRequests(opts.tracing.tracer));
   // Every request is counted, a 405 or 413 too, under its route template (never a run id).
-  app.use(app.get(ApiMetrics).httpMiddleware(new RouteTemplates([...Object.keys(document.paths), ...DOCS_PATHS])));
+  app.use(
+    app
+      .get(ApiMetrics)
+      .httpMiddleware(new RouteTemplates([...Object.keys(document.paths), ...DOCS_PATHS, MCP_ENDPOINT_PATH])),
+  );
   // Before the 405 check: the Web UI's preflight (OPTIONS) to the codec routes is answered here.
   app.use(codecCors(opts.temporal.uiUrl));
   app.use(methodNotAllowed(routesOf(document.paths, DOCS_PATHS)));
   app.useBodyParser('json', { limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
-  app.use((err: unknown, _req: unknown, res: JsonResponse, next: (err: unknown) => void) => {
+  app.use((err: unknown, req: { path: string }, res: JsonResponse, next: (err: unknown) => void) => {
     if (!isBodyParserError(err)) return next(err);
     const body = bodyParserErrorToHttp(err);
-    res.status(body.statusCode).json(body);
+    // /mcp speaks JSON-RPC: its clients expect a JSON-RPC error (-32700 for JSON that does not parse).
+    res.status(body.statusCode).json(isMcpEndpoint(req.path) ? jsonRpcBodyError(body.statusCode, body.message) : body);
   });
   setupOpenApi(app, document);
 

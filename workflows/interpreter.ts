@@ -42,6 +42,7 @@ import { StepSkipped, type StepContext } from './steps/step-kind';
 import type { ApprovalDecision, ApprovalRequest } from './approvals/approval-request';
 import { ApprovalDesk } from './approvals/approval-desk';
 import { RunNotices } from './approvals/run-notices';
+import { listenForClientRequests } from './approvals/client-requests';
 import { SPEC_ACTIVITY_PATCH } from './steps/activity';
 import { MAP_IN_CHILDREN_PATCH } from './steps/map';
 import { recordStepDuration } from './step-metrics';
@@ -187,6 +188,11 @@ export async function runSpec(input: RunInput): Promise<RunResult> {
       const record = records.get(path);
       if (record) record.usage = usage;
     },
+  });
+  listenForClientRequests({
+    requestApproval,
+    ledgerFor: (path) => ledger.forStep(path),
+    isRunning: (path) => ['running', 'waiting'].includes(records.get(path)?.status ?? ''),
   });
 
   /** A reference's value in `scope`; names nothing → a `missing` ExpressionError (which `??` answers). */

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { McpToolActivities, ToolCallInput, ToolCatalogue, ToolOutput } from '../../workflows/contracts/tool';
 import { BlobStore } from './blob-store';
+import { askTheRun } from './client-requests/ask-run';
 import { toFailure } from './failures';
 import { takeInventory, type InventoryRequest, type McpInventory } from './inventory';
 import type { McpClientPool } from './pool';
@@ -68,6 +69,7 @@ export function createMcpActivities(deps: McpActivityDeps) {
       const ctx = Context.current();
       const address = `${input.server}.${input.tool}`;
       let progress: Progress | undefined;
+      const server = pool.config.servers[input.server];
       // No heartbeat up front: a quick call then completes without an extra round trip to the server.
       const beat = setInterval(() => ctx.heartbeat(progress), heartbeatEveryMs(ctx.info.heartbeatTimeoutMs));
       try {
@@ -79,6 +81,8 @@ export function createMcpActivities(deps: McpActivityDeps) {
             progress = p;
             ctx.heartbeat(p);
           },
+          // What the server asks meanwhile goes to the run (where its config allows it to ask).
+          ...(server && { clientRequests: askTheRun(ctx, server, input.step) }),
         });
         const output = await toToolOutput(result, blobs);
         if (result.isError) {

@@ -13,6 +13,9 @@ import { waitFor, type WaitOptions } from './abortable';
 import type { McpServerConfig } from './config/types';
 import { ConnectBackoff, type BackoffOptions } from './connect-backoff';
 import { McpConnectBackoffError, McpConnectError, McpPoolClosedError, McpUnknownToolError } from './errors';
+import { asksClient } from './client-requests/config';
+import { clientCapabilities, installClientRequestHandlers } from './client-requests/capabilities';
+import { CallRouter, type ClientRequestHandlers } from './client-requests/router';
 import { Semaphore } from './semaphore';
 import { ToolCatalogueCache } from './tool-catalogue';
 import { ConnectProbe, openSession, type Session, type TransportFactory } from './transport';
@@ -43,6 +46,8 @@ export interface CallOptions {
   /** How long connecting and listing tools may take before the call (default: timeoutMs). */
   connectTimeoutMs?: number;
   onProgress?: RequestOptions['onprogress'];
+  /** Answers what the server asks during this call (elicitation, sampling), where its config allows it. */
+  clientRequests?: ClientRequestHandlers;
 }
 
 /** One connect in progress, shared by every caller that waits for it. */
@@ -79,12 +84,15 @@ export class ServerConnection {
   readonly catalogue: ToolCatalogueCache;
   private readonly slots: Semaphore;
   private readonly backoff: ConnectBackoff;
+  private readonly router = new CallRouter();
 
   constructor(
     readonly config: McpServerConfig,
     private readonly options: ServerConnectionOptions,
   ) {
-    this.slots = new Semaphore(config.maxConcurrency ?? options.maxConcurrency);
+    // A server that may ask the client something runs one call at a time: see CallRouter.
+    const fallback = asksClient(config.clientRequests) ? 1 : options.maxConcurrency;
+    this.slots = new Semaphore(config.maxConcurrency ?? fallback);
     this.backoff = new ConnectBackoff(options.backoff, options.now);
     this.catalogue = new ToolCatalogueCache(options.toolCacheTtlMs, () => this.fetchTools(), options.now);
   }
@@ -210,7 +218,8 @@ export class ServerConnection {
   }
 
   private newClient(): Client {
-    const client = new Client(this.options.clientInfo, { capabilities: {} });
+    const client = new Client(this.options.clientInfo, { capabilities: clientCapabilities(this.config) });
+    installClientRequestHandlers(client, this.config, this.router);
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       this.catalogue.invalidate();
       this.options.onEvent?.({ type: 'tools-changed', server: this.config.name });
@@ -295,6 +304,7 @@ export class ServerConnection {
   async callTool(name: string, args: Record<string, unknown>, opts: CallOptions = {}): Promise<CallToolResult> {
     await this.findTool(name, { signal: opts.signal, timeoutMs: opts.connectTimeoutMs ?? opts.timeoutMs });
     const release = await this.slots.acquire(opts.signal);
+    const leave = this.router.enter(opts.clientRequests ?? {});
     try {
       const result = await this.request((client) =>
         client.callTool({ name, arguments: args }, CallToolResultSchema, {
@@ -306,6 +316,7 @@ export class ServerConnection {
       );
       return result as CallToolResult;
     } finally {
+      leave();
       release();
     }
   }

@@ -5,6 +5,11 @@ import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.j
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { HttpServerConfig, McpServerConfig } from './config/types';
 import { McpAuthError, McpConnectError, McpPoolClosedError } from './errors';
+import { McpOAuthError } from './oauth/errors';
+import { oauthFailure } from './oauth/failures';
+import { StoredOAuthProvider } from './oauth/provider';
+import { sharingRefreshes } from './oauth/shared-refresh';
+import { completingHeadlessAuth } from './oauth/headless';
 import { StderrTail } from './stderr-tail';
 import { ProcessGroupStdioTransport } from './stdio-process';
 
@@ -59,34 +64,54 @@ export function authStatus(err: unknown): number | undefined {
   return undefined;
 }
 
-/** Connects `client` over an HTTP transport; a 401/403 becomes McpAuthError. */
-async function connectOver(server: HttpServerConfig, client: Client, transport: Transport, init: RequestOptions) {
+/** Connects `client` over an HTTP transport; a 401/403 or a refused OAuth client becomes McpAuthError. */
+async function connectOver(
+  server: HttpServerConfig,
+  client: Client,
+  transport: Transport,
+  init: RequestOptions,
+  oauth: StoredOAuthProvider | undefined,
+) {
   try {
     await client.connect(transport, init);
   } catch (err) {
     await client.close().catch(() => undefined);
     const status = authStatus(err);
+    if (status !== undefined && oauth)
+      throw new McpOAuthError(
+        server.name,
+        server.url,
+        `MCP server "${server.name}" refused the OAuth access token (HTTP ${status} from ${server.url}) after a fresh one was obtained`,
+      );
     if (status !== undefined) throw new McpAuthError(server.name, status, server.url);
-    throw err;
+    throw (oauth && oauthFailure(oauth.server, err)) || err;
   }
 }
 
 async function connectHttp(server: HttpServerConfig, newClient: () => Client, init: RequestOptions): Promise<Session> {
   const url = new URL(server.url);
   const requestInit = { headers: server.headers };
+  // With OAuth the SDK gets, refreshes or (headless) authorizes for a token whenever the server answers 401.
+  const oauth = server.auth
+    ? new StoredOAuthProvider({ name: server.name, url: server.url, auth: server.auth })
+    : undefined;
+  if (oauth?.loginRequired()) throw oauth.loginRequiredError('no stored tokens');
+  const options = { requestInit, ...(oauth ? { authProvider: oauth, fetch: sharingRefreshes() } : {}) };
+  const authorized = <T extends StreamableHTTPClientTransport | SSEClientTransport>(t: T): T =>
+    oauth && server.auth?.headless ? completingHeadlessAuth(t, oauth) : t;
   if (server.transport === 'http') {
     const client = newClient();
-    const transport = new StreamableHTTPClientTransport(url, { requestInit });
+    const transport = authorized(new StreamableHTTPClientTransport(url, options));
     try {
-      await connectOver(server, client, transport, init);
+      await connectOver(server, client, transport, init, oauth);
       return { client, transport, via: 'http' };
     } catch (err) {
       if (!isLegacyServerAnswer(err)) throw err;
     }
   }
   const client = newClient();
-  const transport = new SSEClientTransport(url, { requestInit });
-  await connectOver(server, client, transport, init);
+  const transport = authorized(new SSEClientTransport(url, options));
+  await connectOver(server, client, transport, init, oauth);
   return { client, transport, via: 'sse' };
 }
 

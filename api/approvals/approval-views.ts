@@ -18,6 +18,19 @@ export const pendingApprovalItemSchema = z.object({
     .nullable()
     .meta({ description: 'When the approval went to its escalation approvers; null: not escalated.' }),
   choices: z.array(z.string()),
+  kind: z
+    .enum(['input'])
+    .optional()
+    .meta({
+      description:
+        'input: an MCP server asks for data during a tool call; answer with decision accept (content matching ' +
+        'requestedSchema), decline or cancel. A timeout declines it. Absent: an approval (approve or reject).',
+    }),
+  requestedSchema: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: 'For an input: the JSON Schema its content must match.' }),
+  server: z.string().optional().meta({ description: 'The MCP server behind an input or a sampling approval.' }),
   mayDecide: z.boolean().meta({ description: 'Whether the caller may decide it.' }),
   links: z.object({
     run: z.string().meta({ description: 'The run in this API (GET).' }),

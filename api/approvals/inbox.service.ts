@@ -124,6 +124,9 @@ export function itemOf(
     onTimeout: approval.onTimeout,
     escalatedAt: approval.escalatedAt ?? null,
     choices: approval.choices ?? [],
+    ...(approval.kind === 'input' && { kind: 'input' as const }),
+    ...(approval.requestedSchema && { requestedSchema: approval.requestedSchema }),
+    ...(approval.server !== undefined && { server: approval.server }),
     mayDecide: mayDecideApproval(approval, caller),
     links: {
       run: urls.run(workflowId),

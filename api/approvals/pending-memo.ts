@@ -17,6 +17,9 @@ const pendingApprovalSchema = z.object({
   onTimeout: z.enum(['approve', 'reject']).catch('reject'),
   choices: z.array(z.string()).optional(),
   escalatedAt: z.string().optional(),
+  kind: z.literal('input').optional().catch(undefined),
+  requestedSchema: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  server: z.string().optional().catch(undefined),
 });
 
 /** The pending approvals in a decoded memo value. */

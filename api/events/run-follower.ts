@@ -46,7 +46,7 @@ export interface FollowRun {
  * adds a listener to the signal it is given and never removes it, so a long stream's own signal
  * would collect one per long poll.
  */
-async function abortable<T>(client: Client, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+export async function abortable<T>(client: Client, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
   const call = new AbortController();
   const onAbort = () => call.abort();
   if (signal.aborted) call.abort();

@@ -88,6 +88,8 @@ export class SpecStore {
   private readonly reported = new Set<string>();
   /** Versions read, by file path, with the stamp of the file they were read from (insertion order: LRU). */
   private readonly parsed = new Map<string, { stamp: FileStamp; stored: StoredSpec }>();
+  /** Told of every new version stored by this process (the MCP server announces changed lists). */
+  private readonly savedListeners = new Set<(stored: StoredSpec) => void>();
 
   constructor(
     readonly dir: string,
@@ -110,11 +112,20 @@ export class SpecStore {
         const version = Math.max(highest + 1, spec.version ?? 0);
         if (version > MAX_SPEC_VERSION) throw new SpecVersionsExhaustedError(spec.name);
         const stored = await this.publish(spec, version);
-        if (stored) return { stored, created: true };
+        if (stored) {
+          for (const listener of this.savedListeners) listener(stored);
+          return { stored, created: true };
+        }
         // Another writer took this version number between our read and our publish.
         if (attempt + 1 >= MAX_PUBLISH_ATTEMPTS) throw new Error(`could not store spec "${spec.name}": version race`);
       }
     });
+  }
+
+  /** Calls `listener` after each new version this process stores; returns the unsubscribe. */
+  onSaved(listener: (stored: StoredSpec) => void): () => void {
+    this.savedListeners.add(listener);
+    return () => this.savedListeners.delete(listener);
   }
 
   /**

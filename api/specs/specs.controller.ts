@@ -19,19 +19,15 @@ import { SPEC_LIMITS, SPEC_STORE } from '../tokens';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { ZodValidationPipe } from '../validation/zod-validation.pipe';
 import { getSpecQuerySchema, specNameSchema, type GetSpecQuery } from './spec-requests';
-import { SpecVersionsExhaustedError, type SpecStore, type StoredSpec } from './spec-store';
+import { listSpecs, storedSpecView } from './spec-listing';
+import { SpecVersionsExhaustedError, type SpecStore } from './spec-store';
 import type { ListSpecsResponse, RegisterSpecResponse, StoredSpecView } from './spec-views';
 
 interface StatusSettable {
   status(code: number): unknown;
 }
 
-const view = (stored: StoredSpec): StoredSpecView => ({
-  name: stored.name,
-  version: stored.version,
-  registeredAt: stored.registeredAt,
-  spec: stored.spec as unknown as Record<string, unknown>,
-});
+const view = storedSpecView;
 
 @ApiTags('specs')
 @Controller('specs')
@@ -92,20 +88,8 @@ export class SpecsController {
     description: 'A stored file that cannot be read is skipped (and logged), never a failure of the listing.',
   })
   @ApiResponse({ status: 200, schema: schemaRef('ListSpecsResponse') })
-  async list(): Promise<ListSpecsResponse> {
-    const specs: ListSpecsResponse['specs'] = [];
-    for (const name of await this.store.names()) {
-      const latest = await this.store.get(name);
-      if (!latest) continue;
-      specs.push({
-        name,
-        version: latest.version,
-        versions: await this.store.versions(name),
-        ...(latest.spec.description !== undefined && { description: latest.spec.description }),
-        registeredAt: latest.registeredAt,
-      });
-    }
-    return { specs };
+  list(): Promise<ListSpecsResponse> {
+    return listSpecs(this.store);
   }
 
   @Get(':name')

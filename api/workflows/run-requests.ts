@@ -128,7 +128,13 @@ export const getRunQuerySchema = z.strictObject({
 export type GetRunQuery = z.infer<typeof getRunQuerySchema>;
 
 export const approvalBodySchema = z.strictObject({
-  decision: z.enum(['approve', 'reject']),
+  decision: z.enum(['approve', 'reject', 'accept', 'decline', 'cancel']).meta({
+    description:
+      'approve or reject an approval; accept (with content), decline or cancel an input (a pending approval of kind input).',
+  }),
+  content: z.record(z.string(), z.unknown()).optional().meta({
+    description: "With accept: the input's answer, matching its requestedSchema (else 400 naming the field).",
+  }),
   // Named so a client that still sends it learns why it is refused (an unknown field says less).
   by: z
     .never({ error: 'the decider is the identity of the bearer token: remove "by"' })
@@ -140,7 +146,7 @@ export const approvalBodySchema = z.strictObject({
 });
 export type ApprovalBody = z.infer<typeof approvalBodySchema>;
 /** A decision as the service takes it from any channel (REST body, inbox page, signed link). */
-export type DecisionBody = Pick<ApprovalBody, 'decision' | 'comment' | 'choice'>;
+export type DecisionBody = Pick<ApprovalBody, 'decision' | 'comment' | 'choice' | 'content'>;
 
 export const stopRunBodySchema = z
   .strictObject({ reason: boundedText(1000).optional() })

@@ -71,7 +71,8 @@ export type RunDetail = z.infer<typeof runDetailSchema>;
 export const approvalResponseSchema = z.object({
   workflowId: z.string(),
   stepId: z.string(),
-  decision: z.enum(['approve', 'reject']),
+  decision: z.enum(['approve', 'reject', 'accept', 'decline', 'cancel']),
+  content: z.record(z.string(), z.unknown()).optional().meta({ description: "An accepted input's answer." }),
   by: z.string().meta({ description: "The decider's user id, from their bearer token." }),
   groups: z.array(z.string()).optional().meta({ description: "The decider's groups when they decided." }),
   channel: z.enum(['api', 'link', 'signal']).optional().meta({ description: 'How the decision arrived.' }),

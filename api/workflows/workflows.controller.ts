@@ -130,8 +130,11 @@ export class WorkflowsController {
   @RequireRole('approver')
   @ApiOperation({
     operationId: 'decideApproval',
-    summary: 'Approve or reject a step that waits for approval',
+    summary: 'Approve or reject a step that waits for approval, or answer an input an MCP server asked for',
     description:
+      'An input (pendingApprovals entry of kind `input`, id `<step>~input-<n>`: an MCP server elicits during a ' +
+      'tool call) is answered with `accept` and `content` matching its requestedSchema (else 400 naming the ' +
+      'field, e.g. content.email), `decline` or `cancel`; the answer goes back to the server. ' +
       'The decider is the identity of the bearer token (recorded with channel `api`); a step that names ' +
       '`approvers` (users or groups) refuses anyone else with a 403 and its history unchanged. ' +
       'A step is decided once: a second decision is a 409 naming who decided and when. Send an ' +

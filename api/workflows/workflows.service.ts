@@ -36,6 +36,7 @@ import { startSpecRun } from './start-spec-run';
 import type { WebhookStore } from '../webhooks/webhook-store';
 import { WEBHOOK_STORE } from '../webhooks/webhook-tokens';
 import { completedUpdateResult } from './update-history';
+import { deskDecision, isInputAnswer } from '../approvals/input-answers';
 import type { DecisionBody, ListRunsQuery, StartRunBody, StopRunBody } from './run-requests';
 import { runStatusOf } from './run-status';
 import type {
@@ -237,14 +238,14 @@ export class WorkflowsService {
   ): Promise<ApprovalResponse> {
     requirePossibleId(workflowId);
     const handle = this.client.workflow.getHandle(workflowId);
+    const desk = await deskDecision(this.client, workflowId, stepId, body);
     const input: ApprovalInput = {
       stepId,
-      decision: body.decision,
+      ...desk,
       by: decider.identity.user,
       groups: decider.identity.groups,
       channel: decider.channel,
       ...(body.comment !== undefined && { comment: body.comment }),
-      ...(body.choice !== undefined && { choice: body.choice }),
       ...(decider.nonce !== undefined && { nonce: decider.nonce }),
     };
     try {
@@ -255,7 +256,8 @@ export class WorkflowsService {
         }),
       );
       if (idempotencyKey !== undefined) this.requireSameDecision(idempotencyKey, input, result);
-      return { workflowId, ...result };
+      // An input's answer is reported as it was given (accept, decline, cancel).
+      return { workflowId, ...result, ...(isInputAnswer(body.decision) && { decision: body.decision }) };
     } catch (err) {
       // Temporal answers "not found" for a closed run too; that is a conflict, not a missing run.
       if (err instanceof WorkflowNotFoundError) {

@@ -10,6 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { McpServerConfig } from '../../activities/mcp/config/types';
 import { loadBuildWorkerConfig } from '../../workers/build-config';
 import { createBuildWorker } from '../../workers/build-worker';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
@@ -18,7 +19,7 @@ import { fakeBuildWorkspace } from '../fixtures/device/builds';
 import { makeImage, simulatedDevice, startDeviceWorker, writeDevicesConfig } from '../fixtures/device/harness';
 import { createDeviceRig } from '../fixtures/device/rig';
 import { standInEnv } from '../fixtures/llm/harness';
-import { StandInModelServer, type Script } from '../fixtures/llm/model-server';
+import { StandInModelServer, standInModels, type Script } from '../fixtures/llm/model-server';
 import { activities as testActivities } from '../fixtures/test-activities';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
 import { runInProcess, testTemporalConfig } from '../helpers/worker';
@@ -31,6 +32,33 @@ const DEVICE_ID = 'k1-s3';
 /** The firmware example's workspace and target (examples/firmware-release.spec.yaml). */
 const FIRMWARE_WORKSPACE = 'k1-firmware';
 const FIRMWARE_TARGET = 'esp32-s3-devkitc-1';
+
+/** The stand-in's models plus `limited`, whose provider has limits (and so a task queue of its own). */
+function withLimitedProvider(models: ReturnType<typeof standInModels>, server: StandInModelServer) {
+  return {
+    providers: {
+      ...models.providers,
+      limited: {
+        type: 'openai',
+        baseUrl: server.openaiBaseUrl,
+        apiKeyEnv: 'STANDIN_API_KEYS',
+        limits: { callsPerSecond: 50, concurrentPerWorker: 4 },
+      },
+    },
+    models: { ...models.models, limited: { provider: 'limited', model: 'stand-in-limited' } },
+  };
+}
+
+const ASKING_SERVER: McpServerConfig = {
+  name: 'asking',
+  transport: 'stdio',
+  command: process.execPath,
+  args: ['--import', 'tsx', path.join(ROOT, 'test', 'fixtures', 'mcp', 'asking-server.ts')],
+  env: {},
+  cwd: ROOT,
+  source: 'test/histories/bed.ts',
+  clientRequests: { elicitation: { timeoutMs: 60_000 }, sampling: { model: 'default', maxTokens: 100 } },
+};
 
 export const DEFAULT_MODEL_SCRIPT: Script = () => ({ text: 'ok', usage: { input: 10, output: 5 } });
 
@@ -75,12 +103,16 @@ export async function startRecordingBed(log: (line: string) => void): Promise<Re
     const config = loadOrchestratorWorkerConfig({
       ...process.env,
       ...standInEnv(server),
+      // A provider with limits: its calls run on its own task queue (scenario llm-provider-queues).
+      LLM_MODELS_JSON: JSON.stringify(withLimitedProvider(standInModels(server), server)),
       MCP_CONFIG: path.join(ROOT, 'examples'),
       MCP_ENV: 'record-histories',
       WORKSPACE: dir,
       MCP_BLOB_DIR: path.join(dir, 'mcp-blobs'),
       BLOB_STORE_DIR: path.join(dir, 'blobs'),
     });
+    // A server that elicits and samples during its tool calls (scenario mcp-client-requests).
+    if (config.mcp) config.mcp.servers.servers.asking = ASKING_SERVER;
     // The tokens that scenarios' `approve` signals carry.
     const tokensFile = path.join(dir, 'tokens.json');
     writeFileSync(tokensFile, JSON.stringify(RECORDER_TOKENS));

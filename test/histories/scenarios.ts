@@ -257,6 +257,35 @@ export const SCENARIOS: Scenario[] = [
     expect: 'completed',
   },
   {
+    name: 'llm-provider-queues',
+    covers: "model calls on a limited provider's own task queue (model `limited`) beside an unlimited one's",
+    spec: {
+      name: 'llm-provider-queues',
+      steps: [
+        {
+          id: 'both',
+          kind: 'parallel',
+          branches: [[ask('limited', { model: 'limited' })], [ask('plain')]],
+        },
+        ask('again', { model: 'limited' }),
+        {
+          id: 'helper',
+          kind: 'agent',
+          model: 'limited',
+          prompt: 'Echo once.',
+          tools: ['everything.echo'],
+          maxIterations: 2,
+          retry: { maxAttempts: 2, initialInterval: '100ms' },
+        },
+      ],
+    },
+    model: (e) =>
+      e.tools.length && e.toolResults.length === 0
+        ? { toolCalls: [{ name: 'everything__echo', arguments: { message: 'q' } }], usage }
+        : { text: 'ok', usage },
+    expect: 'completed',
+  },
+  {
     name: 'agent-tools-approval',
     covers: 'agent (loop in the run): MCP tool calls, one behind an approval',
     spec: {
@@ -422,6 +451,20 @@ export const SCENARIOS: Scenario[] = [
       { decision: 'approve', token: 'a-token-nobody-issued' },
       { decision: 'approve', token: 'recorder-release-manager-token', comment: 'from the CLI' },
     ],
+    expect: 'completed',
+  },
+  {
+    name: 'mcp-client-requests',
+    covers: 'tool calls whose server elicits (a pending input, accepted) and samples (the run model answers)',
+    spec: {
+      name: 'mcp-client-requests',
+      steps: [
+        { id: 'book', kind: 'tool', tool: 'asking.book', args: { event: 'replay' } },
+        { id: 'sum', kind: 'tool', tool: 'asking.summarize', args: { text: 'a text to summarize' } },
+      ],
+    },
+    decide: (a) =>
+      a.kind === 'input' ? { decision: 'approve', content: { name: 'Rec', seats: 1 } } : { decision: 'approve' },
     expect: 'completed',
   },
   {

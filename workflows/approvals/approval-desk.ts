@@ -111,6 +111,8 @@ export class ApprovalDesk {
         timeoutAt: req.timeoutMs === undefined ? undefined : iso(now + req.timeoutMs),
         onTimeout: req.onTimeout,
         choices: req.choices,
+        ...(req.input && { kind: 'input' as const, requestedSchema: req.input.requestedSchema }),
+        ...(req.server !== undefined && { server: req.server }),
       },
     };
     this.pending.set(id, open);
@@ -190,6 +192,7 @@ export class ApprovalDesk {
       channel: input.channel ?? 'api',
       ...(input.comment !== undefined && { comment: input.comment }),
       ...(input.choice !== undefined && { choice: input.choice }),
+      ...(input.content !== undefined && { content: input.content }),
       at: new Date().toISOString(),
     };
     const open = this.pending.get(input.stepId);

@@ -14,6 +14,10 @@ export interface ApprovalRequest {
   choices?: string[];
   /** When `timeoutMs` passes undecided: these approvers join, a notification goes out, and a new timeout starts. */
   escalate?: { approvers: string[]; timeoutMs: number };
+  /** A person's input an MCP server asked for (elicitation): the pending approval's kind is `input`. */
+  input?: { requestedSchema: Record<string, unknown> };
+  /** The MCP server behind the request (inputs, sampling approvals). */
+  server?: string;
 }
 
 export interface ApprovalDecision {
@@ -28,6 +32,8 @@ export interface ApprovalDecision {
   timedOut: boolean;
   /** One of the request's `choices`, when the human picked one. */
   choice?: string;
+  /** An input's accepted content. */
+  content?: Record<string, unknown>;
 }
 
 /**

@@ -39,11 +39,17 @@ export function openApproval(
 
 /** The decision and choice are ones this approval offers. */
 export function invalidDecision(
-  input: { decision: unknown; choice?: unknown },
+  input: { decision: unknown; choice?: unknown; content?: unknown },
   request: PendingApproval,
 ): ApplicationFailure | undefined {
   if (input.decision !== 'approve' && input.decision !== 'reject')
     return refusal('InvalidDecision', 'decision must be approve or reject');
+  const content = input.content;
+  const isObject = typeof content === 'object' && content !== null && !Array.isArray(content);
+  if (request.kind === 'input' && input.decision === 'approve' && !isObject)
+    return refusal('InvalidDecision', 'content is required to accept an input (an object matching its schema)');
+  if (content !== undefined && (request.kind !== 'input' || input.decision !== 'approve'))
+    return refusal('InvalidDecision', 'content is only taken when accepting an input');
   const choices = request.choices;
   if (input.choice !== undefined && !choices?.includes(input.choice as string)) {
     return refusal(

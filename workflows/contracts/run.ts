@@ -137,6 +137,14 @@ export interface PendingApproval {
   choices?: string[];
   /** Set once the first timeout passed and the approval went to its `escalate` approvers. */
   escalatedAt?: string;
+  /**
+   * `input`: an MCP server asks a person for data during a tool call (elicitation); answered with
+   * accept + `content` matching `requestedSchema`, decline, or cancel. Absent: an approval.
+   */
+  kind?: 'input';
+  requestedSchema?: Record<string, unknown>;
+  /** The MCP server that asked (inputs, and approvals before a server's sampling request). */
+  server?: string;
 }
 
 export type RunPhase = 'running' | 'waiting_approval' | 'completed' | 'failed' | 'cancelled';
@@ -169,6 +177,8 @@ export interface ApprovalInput {
   choice?: string;
   /** A signed link's nonce: a link works once (the run keeps the nonces it has seen). */
   nonce?: string;
+  /** An input's accepted content (kind `input`, decision approve = accept). */
+  content?: Record<string, unknown>;
 }
 
 /** A decision as the run recorded it: the input without a link's nonce, and when it was taken. */

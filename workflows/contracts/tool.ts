@@ -21,6 +21,8 @@ export interface ToolCallInput {
   server: string;
   tool: string;
   arguments: Record<string, unknown>;
+  /** The calling step's path: what the server asks during the call (elicitation, sampling) is shown on it. */
+  step?: string;
 }
 
 /** Binary content stays out of history: the output carries a reference to a stored copy. */

@@ -133,6 +133,6 @@ export const toolKind: StepKind<ToolStep> = {
       heartbeatTimeoutMs,
     });
     const args = checkArguments(step.tool, ctx.resolve(step.args ?? {}), descriptor);
-    return mcpCallTool({ server, tool, arguments: args });
+    return mcpCallTool({ server, tool, arguments: args, step: ctx.path });
   },
 };

@@ -7,6 +7,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../../config/config-errors';
 import { formatKey, type ConfigProblem } from './keys';
+import { resolveOAuthConfig } from '../oauth/config';
+import { clientRequestConfig } from '../client-requests/config';
 import { checkFile, type ServerEntry } from './schema';
 import type { McpConfig, McpServerConfig } from './types';
 import { expandVariables } from './variables';
@@ -66,10 +68,24 @@ function checkUrl(url: string, key: string, problems: ConfigProblem[]): void {
   }
 }
 
-function toServerConfig(name: string, entry: ServerEntry, file: string, problems: ConfigProblem[]): McpServerConfig {
+/** `clientRequests` only when the entry lets the server ask something or names roots. */
+function withClientRequests(entry: ServerEntry, dir: string, workspace: string) {
+  const c = clientRequestConfig(entry, dir, workspace);
+  return Object.keys(c).length > 0 ? { clientRequests: c } : {};
+}
+
+function toServerConfig(
+  name: string,
+  entry: ServerEntry,
+  file: string,
+  problems: ConfigProblem[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): McpServerConfig {
   const dir = path.dirname(file);
   if ('command' in entry) {
+    const cwd = path.resolve(dir, entry.cwd ?? '.');
     return {
+      ...withClientRequests(entry, dir, cwd),
       name,
       transport: 'stdio',
       command: resolveRelative(entry.command, dir),
@@ -82,12 +98,14 @@ function toServerConfig(name: string, entry: ServerEntry, file: string, problems
   }
   checkUrl(entry.url, formatKey(['mcpServers', name, 'url']), problems);
   return {
+    ...withClientRequests(entry, dir, dir),
     name,
     transport: entry.type === 'sse' ? 'sse' : 'http',
     url: entry.url,
     headers: entry.headers ?? {},
     maxConcurrency: entry.maxConcurrency,
     source: file,
+    ...(entry.auth ? { auth: resolveOAuthConfig(name, entry.auth, env, problems) } : {}),
   };
 }
 
@@ -104,6 +122,7 @@ export function loadLayer(file: string, env: Readonly<Record<string, string | un
         expandVariables(raw, vars, ['mcpServers', name], problems) as ServerEntry,
         file,
         problems,
+        env,
       );
   }
   if (problems.length) throw new ConfigError(file, problems);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { formatKey, type ConfigProblem } from './keys';
+import { oauthEntrySchema } from '../oauth/config';
+import { clientRequestKeys } from '../client-requests/config';
 
 /** Server names become the first half of a tool address (`server.tool`), so no dots. */
 export const SERVER_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -13,6 +15,7 @@ const shared = {
   disabled: z.boolean().optional(),
   maxConcurrency: z.number().int().min(1).max(1000).optional(),
   description: z.string().optional(),
+  ...clientRequestKeys,
 };
 
 export const stdioEntrySchema = z.strictObject({
@@ -30,6 +33,7 @@ export const httpEntrySchema = z.strictObject({
   type: z.enum(['http', 'streamable-http', 'sse']).optional(),
   url: z.string({ error: required('an HTTP server needs "url"') }).min(1, 'must be a non-empty string'),
   headers: stringMap.optional(),
+  auth: oauthEntrySchema.optional(),
   ...shared,
 });
 
@@ -61,7 +65,7 @@ export function zodProblems(error: z.ZodError, base: PropertyKey[]): ConfigProbl
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((k) => ({ key: formatKey([...base, ...issue.path, k]), message: 'unknown field' }));
     }
-    if (issue.code === 'invalid_value' && issue.path.at(-1) === 'type') {
+    if (issue.code === 'invalid_value' && issue.path.length === 1 && issue.path[0] === 'type') {
       return [
         { key: formatKey([...base, ...issue.path]), message: 'must be one of stdio, http, streamable-http, sse' },
       ];

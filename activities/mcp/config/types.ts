@@ -1,3 +1,6 @@
+import type { OAuthConfig } from '../oauth/config';
+import type { ClientRequestConfig } from '../client-requests/config';
+
 /** One MCP server after layering, variable expansion and path resolution. */
 export type McpServerConfig = StdioServerConfig | HttpServerConfig;
 
@@ -7,6 +10,8 @@ interface ServerConfigBase {
   maxConcurrency?: number;
   /** The file the entry came from, for messages. */
   source: string;
+  /** What the server may ask the client (elicitation, sampling) and the roots it is told. */
+  clientRequests?: ClientRequestConfig;
 }
 
 export interface StdioServerConfig extends ServerConfigBase {
@@ -22,6 +27,8 @@ export interface HttpServerConfig extends ServerConfigBase {
   transport: 'http' | 'sse';
   url: string;
   headers: Record<string, string>;
+  /** OAuth through the MCP SDK (tokens in a file outside the repository); absent: `headers` only. */
+  auth?: OAuthConfig;
 }
 
 export interface McpConfig {

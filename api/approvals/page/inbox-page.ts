@@ -39,24 +39,37 @@ function approvalBlock(item: PendingApprovalItem, csrf: string): SafeHtml {
     </p>
     <p class="meta">Approvers: ${approvers}</p>
     ${item.prompt && html`<p class="prompt">${item.prompt}</p>`}
-    <form method="post" action="${DECIDE_PATH}">
-      <input type="hidden" name="csrf" value="${csrf}" />
-      <input type="hidden" name="workflowId" value="${item.workflowId}" />
-      <input type="hidden" name="stepId" value="${item.stepId}" />
-      <label>Comment <textarea name="comment" maxlength="10000"></textarea></label>
-      ${
-        item.choices.length > 0 &&
-        html`<label
-          >Choice
-          <select name="choice">
-            ${item.choices.map((c) => html`<option value="${c}">${c}</option>`)}
-          </select></label
-        >`
-      }
-      <button type="submit" name="decision" value="approve">Approve</button>
-      <button type="submit" name="decision" value="reject">Reject</button>
-    </form>
+    ${item.kind === 'input' ? inputNote(item) : decisionForm(item, csrf)}
   </article>`;
+}
+
+/** An MCP server's request for input takes content this page has no form for: the API answers it. */
+function inputNote(item: PendingApprovalItem): SafeHtml {
+  return html`<p class="meta">
+      Input for the MCP server ${item.server ?? ''}: answer with POST ${item.links.decide} and
+      <code>{"decision": "accept", "content": {…}}</code>, <code>decline</code> or <code>cancel</code>.
+    </p>
+    <pre>${JSON.stringify(item.requestedSchema ?? {}, null, 2)}</pre>`;
+}
+
+function decisionForm(item: PendingApprovalItem, csrf: string): SafeHtml {
+  return html`<form method="post" action="${DECIDE_PATH}">
+    <input type="hidden" name="csrf" value="${csrf}" />
+    <input type="hidden" name="workflowId" value="${item.workflowId}" />
+    <input type="hidden" name="stepId" value="${item.stepId}" />
+    <label>Comment <textarea name="comment" maxlength="10000"></textarea></label>
+    ${
+      item.choices.length > 0 &&
+      html`<label
+        >Choice
+        <select name="choice">
+          ${item.choices.map((c) => html`<option value="${c}">${c}</option>`)}
+        </select></label
+      >`
+    }
+    <button type="submit" name="decision" value="approve">Approve</button>
+    <button type="submit" name="decision" value="reject">Reject</button>
+  </form>`;
 }
 
 export function inboxPage(opts: {

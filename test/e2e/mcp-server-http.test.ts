@@ -14,7 +14,6 @@ import {
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
   type CallToolResult,
-  type ReadResourceResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
@@ -23,6 +22,7 @@ import { testAuth, type TestUser } from '../helpers/api-auth';
 import { startTestApp, type TestApp } from '../helpers/api-app';
 import { executionClosed } from '../../api/mcp-server/execution-closed';
 import { waitFor } from '../helpers/journal';
+import { ok, refused, resourceJson } from '../helpers/mcp-tool-results';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
 import { runInProcess, testDataEnv, testTemporalConfig } from '../helpers/worker';
 
@@ -67,36 +67,6 @@ async function connect(user: TestUser): Promise<{ client: Client; transport: Str
   await client.connect(transport);
   clients.push(client);
   return { client, transport };
-}
-
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-/** The structured output of a call that must succeed. */
-async function ok<T = Record<string, unknown>>(
-  client: Client,
-  name: string,
-  args: Record<string, unknown>,
-): Promise<T> {
-  const result = await call(client, name, args);
-  assert.notEqual(result.isError, true, `${name} failed: ${JSON.stringify(result.content)}`);
-  return result.structuredContent as T;
-}
-
-/** The message of a call that must be refused as a tool error. */
-async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await call(client, name, args);
-  assert.equal(result.isError, true, `${name} should have been refused: ${JSON.stringify(result)}`);
-  const [first] = result.content;
-  assert.equal(first?.type, 'text');
-  return (first as { text: string }).text;
-}
-
-function readJson(contents: ReadResourceResult['contents']): Record<string, unknown> {
-  const [first] = contents;
-  assert.ok(first && 'text' in first, 'a text resource');
-  return JSON.parse(first.text) as Record<string, unknown>;
 }
 
 /** A raw request, for what fetch cannot send (a Host header of our choosing). */
@@ -189,7 +159,7 @@ test('tools (with output schemas), spec resources, run and spec templates, and a
   );
   const { resourceTemplates } = await client.listResourceTemplates();
   assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate).sort(), ['run://{workflowId}', 'spec://{name}']);
-  const spec = readJson((await client.readResource({ uri: 'spec://mcp-release' })).contents);
+  const spec = resourceJson(await client.readResource({ uri: 'spec://mcp-release' }));
   assert.equal(spec.name, 'mcp-release');
   assert.deepEqual((spec.spec as { inputs: unknown }).inputs, RELEASE_SPEC.inputs);
   await assert.rejects(client.readResource({ uri: 'spec://no-such-spec' }), /-32002.*not registered/);
@@ -279,7 +249,7 @@ test('a run through MCP: start, follow with progress, decisions refused and take
   assert.match(await refused(ana, 'decide_approval', decision), /Conflict \(409\)/, 'decided once');
   await waitFor('resources/updated for the subscribed run', () => updated.includes(runUri));
 
-  const summary = readJson((await viewer.readResource({ uri: runUri })).contents);
+  const summary = resourceJson(await viewer.readResource({ uri: runUri }));
   assert.equal(summary.workflowId, workflowId);
   assert.equal(summary.status, 'completed');
   assert.deepEqual(summary.steps, { approve: 'completed' });

@@ -11,15 +11,12 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  ResourceListChangedNotificationSchema,
-  type CallToolResult,
-  type ReadResourceResult,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ResourceListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
 import type { TemporalConfig } from '../../temporal/config';
+import { ok, refused, resourceJson } from '../helpers/mcp-tool-results';
 import { testAuth, type TestUser } from '../helpers/api-auth';
 import { startTestApp, type TestApp } from '../helpers/api-app';
 import { bundleWorkflowsOnce, createTestEnv } from '../helpers/temporal';
@@ -72,32 +69,6 @@ async function connect(user: TestUser | null): Promise<{ client: Client; errors:
   await client.connect(transport);
   clients.push(client);
   return { client, errors, stderr: () => stderr };
-}
-
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-async function ok<T = Record<string, unknown>>(
-  client: Client,
-  name: string,
-  args: Record<string, unknown>,
-): Promise<T> {
-  const result = await call(client, name, args);
-  assert.notEqual(result.isError, true, `${name} failed: ${JSON.stringify(result.content)}`);
-  return result.structuredContent as T;
-}
-
-async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await call(client, name, args);
-  assert.equal(result.isError, true, `${name} should have been refused: ${JSON.stringify(result)}`);
-  return (result.content[0] as { text: string }).text;
-}
-
-function readJson<T>(result: ReadResourceResult): T {
-  const [first] = result.contents;
-  assert.ok(first && 'text' in first, 'a text resource');
-  return JSON.parse(first.text) as T;
 }
 
 async function register(spec: object): Promise<void> {
@@ -175,11 +146,11 @@ test('over stdio as the token’s identity: start, follow with progress, decide 
     /Conflict \(409\)/,
   );
 
-  const run = readJson<{ status: string; spec: string }>(
+  const run = resourceJson<{ status: string; spec: string }>(
     await client.readResource({ uri: `run://${encodeURIComponent(workflowId)}` }),
   );
   assert.deepEqual([run.status, run.spec], ['completed', 'stdio-release']);
-  const spec = readJson<{ version: number }>(await client.readResource({ uri: 'spec://stdio-release' }));
+  const spec = resourceJson<{ version: number }>(await client.readResource({ uri: 'spec://stdio-release' }));
   assert.equal(spec.version, 1);
 
   assert.match(await refused(client, 'start_run', { specName: 'stdio-release', inputs: {} }), /inputs\.ticket/);

@@ -20,20 +20,18 @@ import {
 } from '../../workflows/contracts/run';
 import { mcpElicitationUpdate, type ElicitationAsk } from '../../workflows/contracts/mcp-client';
 import type { Spec } from '../../workflows/contracts/spec';
-import { startMcpWorker, tempDir, writeJson, type McpWorker, type RunHandle } from '../fixtures/mcp/harness';
+import {
+  askingServer,
+  startMcpWorker,
+  tempDir,
+  writeJson,
+  type McpWorker,
+  type RunHandle,
+} from '../fixtures/mcp/harness';
 import { failureChain } from '../helpers/failures';
 import { waitFor } from '../helpers/journal';
 import { createTestEnv } from '../helpers/temporal';
 import { testDataEnv } from '../helpers/worker';
-
-const ASKING_SERVER = path.join(__dirname, '..', 'fixtures', 'mcp', 'asking-server.ts');
-const asking = (extra: Record<string, unknown>) => ({
-  command: process.execPath,
-  args: ['--import', 'tsx', ASKING_SERVER],
-  // Where tsx resolves from.
-  cwd: path.resolve(__dirname, '..', '..'),
-  ...extra,
-});
 
 let env: TestWorkflowEnvironment;
 let mcp: McpWorker;
@@ -42,10 +40,10 @@ before(async () => {
   const dir = tempDir('mcp-elicit-');
   writeJson(path.join(dir, '.mcp.json'), {
     mcpServers: {
-      asking: asking({ elicitation: { allowed: true, approvers: ['group:ops'], timeout: '1h' } }),
+      asking: askingServer({ elicitation: { allowed: true, approvers: ['group:ops'], timeout: '1h' } }),
       // Short enough that nobody answers: the timeout declines.
-      hasty: asking({ elicitation: { allowed: true, timeout: '1s' } }),
-      mute: asking({}),
+      hasty: askingServer({ elicitation: { allowed: true, timeout: '1s' } }),
+      mute: askingServer({}),
     },
   });
   env = await createTestEnv();

@@ -14,20 +14,13 @@ import { defaultPayloadConverter } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadOrchestratorWorkerConfig } from '../../workers/orchestrator-config';
 import type { Spec } from '../../workflows/contracts/spec';
-import { startMcpWorker, tempDir, writeJson, type McpWorker } from '../fixtures/mcp/harness';
+import { askingServer, startMcpWorker, tempDir, writeJson, type McpWorker } from '../fixtures/mcp/harness';
 import { failureChain } from '../helpers/failures';
 import { waitFor } from '../helpers/journal';
 import { createTestEnv } from '../helpers/temporal';
 import { testDataEnv } from '../helpers/worker';
 
 const REPO = path.resolve(__dirname, '..', '..');
-const ASKING_SERVER = path.join(__dirname, '..', 'fixtures', 'mcp', 'asking-server.ts');
-const asking = (extra: Record<string, unknown>) => ({
-  command: process.execPath,
-  args: ['--import', 'tsx', ASKING_SERVER],
-  cwd: REPO,
-  ...extra,
-});
 
 let env: TestWorkflowEnvironment;
 let mcp: McpWorker;
@@ -37,9 +30,9 @@ before(async () => {
   mkdirSync(path.join(dir, 'data'));
   writeJson(path.join(dir, '.mcp.json'), {
     mcpServers: {
-      rooted: asking({ roots: true }),
-      listed: asking({ roots: ['./data', '${WORKSPACE}/docs'] }),
-      rootless: asking({}),
+      rooted: askingServer({ roots: true }),
+      listed: askingServer({ roots: ['./data', '${WORKSPACE}/docs'] }),
+      rootless: askingServer({}),
     },
   });
   env = await createTestEnv();

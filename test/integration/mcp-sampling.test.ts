@@ -17,19 +17,11 @@ import type { Spec, Step } from '../../workflows/contracts/spec';
 import { RUN_BUDGET_APPROVAL } from '../../workflows/llm/ledger';
 import { standInEnv } from '../fixtures/llm/harness';
 import { StandInModelServer } from '../fixtures/llm/model-server';
-import { startMcpWorker, tempDir, writeJson, type McpWorker } from '../fixtures/mcp/harness';
+import { askingServer, startMcpWorker, tempDir, writeJson, type McpWorker } from '../fixtures/mcp/harness';
 import { failureChain } from '../helpers/failures';
 import { waitFor } from '../helpers/journal';
 import { createTestEnv } from '../helpers/temporal';
 import { testDataEnv } from '../helpers/worker';
-
-const ASKING_SERVER = path.join(__dirname, '..', 'fixtures', 'mcp', 'asking-server.ts');
-const asking = (extra: Record<string, unknown>) => ({
-  command: process.execPath,
-  args: ['--import', 'tsx', ASKING_SERVER],
-  cwd: path.resolve(__dirname, '..', '..'),
-  ...extra,
-});
 
 let env: TestWorkflowEnvironment;
 let model: StandInModelServer;
@@ -39,9 +31,9 @@ before(async () => {
   const dir = tempDir('mcp-sampling-');
   writeJson(path.join(dir, '.mcp.json'), {
     mcpServers: {
-      sampler: asking({ sampling: { allowed: true, model: 'default', maxTokens: 100 } }),
-      careful: asking({ sampling: { allowed: true, approve: true, approvers: ['user:ana'], timeout: '1h' } }),
-      mute: asking({}),
+      sampler: askingServer({ sampling: { allowed: true, model: 'default', maxTokens: 100 } }),
+      careful: askingServer({ sampling: { allowed: true, approve: true, approvers: ['user:ana'], timeout: '1h' } }),
+      mute: askingServer({}),
     },
   });
   env = await createTestEnv();

@@ -31,7 +31,7 @@ import { testAuth } from '../test/helpers/api-auth';
 import { createTestEnv } from '../test/helpers/temporal';
 import type { Spec } from '../workflows/contracts/spec';
 import { startApiProcess } from './support/api-process';
-import { cpuMeter, devServerPid, ownCpuMs, processCpuMs } from './support/cpu';
+import { cpuPerCall, devServerPid, standardProcesses } from './support/cpu';
 import { atRate, errorNote, type Paced } from './support/pacing';
 import { fixed, loadAverage, machineLine, ms, ratio, spread, table } from './support/stats';
 import { startWorkerProcess } from './support/worker-process';
@@ -80,19 +80,8 @@ async function main(): Promise<void> {
   });
   const api = app.baseUrl;
   const serverPid = devServerPid(env.address);
-  /** CPU per request of each process over a phase, as a cell: "api 3.1 / server 5.2 / worker 4.0 / bench 1.2 ms". */
-  const cpu = () => {
-    const stop = cpuMeter({
-      api: () => processCpuMs(app.pid),
-      server: () => (serverPid === undefined ? NaN : processCpuMs(serverPid)),
-      worker: () => processCpuMs(worker.pid),
-      bench: ownCpuMs,
-    });
-    return (requests: number) =>
-      Object.entries(stop())
-        .map(([name, used]) => `${name} ${fixed(used / requests, 1)}`)
-        .join(' / ');
-  };
+  /** CPU per call of each process over a phase, as a cell (bench/support/cpu.ts). */
+  const cpu = () => cpuPerCall(standardProcesses({ api: app.pid, serverPid, worker: worker.pid }));
 
   const viaApi = async (spec: Spec, keepAlive = true): Promise<string> => {
     const res = await fetch(`${api}/workflows`, {

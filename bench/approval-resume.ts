@@ -25,7 +25,7 @@ import type { runSpec } from '../workflows/interpreter';
 import { approveSignal, approveUpdate, progressQuery, RUN_SPEC_WORKFLOW } from '../workflows/contracts/run';
 import { type Spec } from '../workflows/contracts/spec';
 import { startApiProcess } from './support/api-process';
-import { cpuMeter, devServerPid, ownCpuMs, processCpuMs } from './support/cpu';
+import { cpuPerCall, devServerPid, ownCpuMs, processCpuMs } from './support/cpu';
 
 type Handle = WorkflowHandle<typeof runSpec>;
 type Channel = 'api' | 'update' | 'signal';
@@ -92,17 +92,12 @@ async function main(): Promise<void> {
   });
   const api = app.baseUrl;
   const serverPid = devServerPid(env.address);
-  const cpu = () => {
-    const stop = cpuMeter({
+  const cpu = () =>
+    cpuPerCall({
       api: () => processCpuMs(app.pid),
       server: () => (serverPid === undefined ? NaN : processCpuMs(serverPid)),
       'worker+client': ownCpuMs,
     });
-    return (decisions: number) =>
-      Object.entries(stop())
-        .map(([name, used]) => `${name} ${(used / decisions).toFixed(1)}`)
-        .join(' / ');
-  };
 
   const decide = async (channel: Channel, handle: Handle): Promise<unknown> => {
     if (channel === 'signal') return handle.signal(approveSignal, { stepId: 'gate', decision: 'approve', token });

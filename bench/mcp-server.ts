@@ -35,7 +35,7 @@ import { testAuth, type TestUser } from '../test/helpers/api-auth';
 import { createTestEnv } from '../test/helpers/temporal';
 import type { Spec } from '../workflows/contracts/spec';
 import { startApiProcess } from './support/api-process';
-import { cpuMeter, devServerPid, ownCpuMs, processCpuMs } from './support/cpu';
+import { cpuPerCall, devServerPid, standardProcesses } from './support/cpu';
 import { openMcpSession, type McpSession } from './support/mcp-client';
 import { bounded, errorNote } from './support/pacing';
 import { fixed, loadAverage, machineLine, ms, ratio, spread, table } from './support/stats';
@@ -133,19 +133,8 @@ async function main(): Promise<void> {
   });
   const api = app.baseUrl;
   const serverPid = devServerPid(env.address);
-  /** CPU per call of each process over a phase, as a cell: "api 3.1 / server 5.2 / worker 4.0 / bench 1.2". */
-  const cpu = () => {
-    const stop = cpuMeter({
-      api: () => processCpuMs(app.pid),
-      server: () => (serverPid === undefined ? NaN : processCpuMs(serverPid)),
-      worker: () => processCpuMs(worker.pid),
-      bench: ownCpuMs,
-    });
-    return (calls: number) =>
-      Object.entries(stop())
-        .map(([name, used]) => `${name} ${fixed(used / calls, 1)}`)
-        .join(' / ');
-  };
+  /** CPU per call of each process over a phase, as a cell (bench/support/cpu.ts). */
+  const cpu = () => cpuPerCall(standardProcesses({ api: app.pid, serverPid, worker: worker.pid }));
   /** The API process after a full GC: RSS, V8 heap used (MiB) and its open sockets and timers. */
   const afterGc = async (): Promise<{ rss: number; heap: number; sockets: number; timers: number }> => {
     const asked = Date.now();

@@ -1,19 +1,9 @@
 /** Checking a structured reply against the request's JSON Schema, and the message that asks for a repair. */
-import Ajv, { type ValidateFunction } from 'ajv';
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const compiled = new Map<string, ValidateFunction>();
+import type { ValidateFunction } from 'ajv';
+import { schemaValidators } from '../json-schema-check';
 
 /** Compiled once per distinct schema; throws with ajv's message when the schema itself is invalid. */
-export function validatorFor(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(key, validate);
-  }
-  return validate;
-}
+export const validatorFor = schemaValidators({ formats: false });
 
 export type OutputCheck = { ok: true; value: unknown } | { ok: false; errors: string[]; raw: string };
 

@@ -2,22 +2,11 @@
  * An elicitation answer against the schema the server asked for: the API refuses a bad one (400
  * naming the field) and the tool activity checks again before it answers the server.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+import { schemaValidators } from '../../json-schema-check';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
-const compiled = new Map<string, ValidateFunction>();
-
-function validatorFor(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(key, validate);
-  }
-  return validate;
-}
+// Elicitation schemas use formats (email, uri, date...): the answer is checked against them.
+const validatorFor = schemaValidators({ formats: true });
 
 /** What is wrong with `content`, each as `content.<field>: <message>`; empty when it matches. */
 export function contentProblems(schema: Record<string, unknown>, content: unknown): string[] {

@@ -148,3 +148,37 @@ test('a server not allowed to sample is answered "method not found" (no sampling
   });
   assert.equal(model.exchanges.length, 0);
 });
+
+test("an agent step's tool call may sample too: the agent's run answers it, charged to the agent step", async () => {
+  model.script = (e) => {
+    if (e.system === 'Summarize in one line.') return { text: 'Short.', usage: { input: 30, output: 5 } };
+    if (e.toolResults.length === 0)
+      return { toolCalls: [{ name: 'sampler__summarize', arguments: { text: 'what the agent read' } }] };
+    return { text: `Done: ${e.toolResults.map((r) => r.content).join(' | ')}` };
+  };
+  const spec: Spec = {
+    name: 'mcp-sampling-agent',
+    steps: [
+      {
+        id: 'helper',
+        kind: 'agent',
+        model: 'default',
+        prompt: 'Summarize it.',
+        tools: ['sampler.summarize'],
+        maxIterations: 3,
+      },
+    ],
+  };
+  const result = await (await start(spec)).result();
+  const output = result.steps.helper?.output as { answer: string; toolCalls: number };
+  assert.match(output.answer, /Done: .*Short\./);
+  assert.equal(output.toolCalls, 1);
+  const sampled = model.exchanges.filter((e) => e.system === 'Summarize in one line.');
+  assert.deepEqual(
+    sampled.map((e) => e.userTexts),
+    [['what the agent read']],
+    'the server asked once, through the run',
+  );
+  assert.equal(model.exchanges.length, 3, 'two agent turns and the sampling request');
+  assert.ok((result.steps.helper?.usage?.totalTokens ?? 0) >= 35, 'the sampling tokens are charged to the agent step');
+});

@@ -8,7 +8,8 @@
  * two turns the loop's whole state is small (`AgentLoopState`), so a loop run as its own workflow
  * (agent-workflow.ts) can continue as new there.
  */
-import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { RUN_SPEC_WORKFLOW } from '../contracts/run';
 import type { BlobRef } from '../contracts/blobs';
 import { errorMessage } from '../steps/errors';
 import type { ApprovalDecision, ApprovalRequest } from '../approvals/approval-request';
@@ -37,6 +38,15 @@ export interface AgentLoopOptions {
   maxToolResultChars: number;
   call: ModelCallOptions;
   toolCall: ToolCallOptions;
+}
+
+/**
+ * The step that answers what an MCP server asks during the agent's tool calls (elicitation,
+ * sampling): the agent step itself when the loop runs in the spec run, whose update handlers
+ * answer them; none in a child loop, which has no such handlers (the server's request is refused).
+ */
+function askingStep(ctx: AgentLoopContext): string | undefined {
+  return workflowInfo().workflowType === RUN_SPEC_WORKFLOW ? ctx.path : undefined;
 }
 
 /** What the loop needs of the step running it (a StepContext has all of it). */
@@ -164,7 +174,7 @@ function inlineConversation(ctx: AgentLoopContext, opts: AgentLoopOptions): Conv
     keepReply: (reply) => messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls }),
     add: (added) => messages.push(...(added as LlmMessage[])),
     async callTool(tool, call, summary) {
-      const out = await callAgentTool(tool, call.arguments, summary, opts.toolCall);
+      const out = await callAgentTool(tool, call.arguments, summary, opts.toolCall, askingStep(ctx));
       return {
         role: 'tool',
         toolCallId: call.id,
@@ -213,7 +223,14 @@ function storedConversation(
     },
     add: (added) => append.push(...added),
     async callTool(tool, call, summary) {
-      const result = await callAgentToolStored(tool, call, opts.maxToolResultChars, summary, opts.toolCall);
+      const result = await callAgentToolStored(
+        tool,
+        call,
+        opts.maxToolResultChars,
+        summary,
+        opts.toolCall,
+        askingStep(ctx),
+      );
       return { stored: result.stored };
     },
     stored: () => (conversation ? { conversation, append } : undefined),

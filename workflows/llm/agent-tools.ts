@@ -103,6 +103,8 @@ export function callAgentTool(
   args: Record<string, unknown>,
   summary: string,
   opts: ToolCallOptions,
+  /** The step that answers what the server asks during the call (absent: refused). */
+  step?: string,
 ): Promise<ToolOutput> {
   const { mcpCallTool } = proxyActivities<McpToolActivities>({
     startToCloseTimeout: durationToMs(opts.timeout ?? DEFAULT_TOOL_TIMEOUT),
@@ -111,5 +113,5 @@ export function callAgentTool(
     summary,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
-  return mcpCallTool({ server: tool.server, tool: tool.tool, arguments: args });
+  return mcpCallTool({ server: tool.server, tool: tool.tool, arguments: args, ...(step !== undefined && { step }) });
 }

@@ -38,6 +38,8 @@ export function callAgentToolStored(
   maxResultChars: number,
   summary: string,
   opts: ToolCallOptions,
+  /** The step that answers what the server asks during the call (absent: refused). */
+  step?: string,
 ): Promise<StoredToolResult> {
   const { agentCallTool } = proxyActivities<ConversationActivities>({
     startToCloseTimeout: durationToMs(opts.timeout ?? DEFAULT_TOOL_TIMEOUT),
@@ -53,5 +55,6 @@ export function callAgentToolStored(
     toolCallId: call.id,
     name: call.name,
     maxResultChars,
+    ...(step !== undefined && { step }),
   });
 }

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { contentProblems } from '../../activities/mcp/client-requests/content-check';
 import { CANCEL_CHOICE, INPUT_APPROVAL_PART } from '../../workflows/contracts/mcp-client';
 import { PENDING_APPROVALS_MEMO } from '../../workflows/contracts/run';
+import { ConflictException } from '@nestjs/common';
 import { RequestValidationError } from '../validation/request-validation.error';
 import { pendingApprovalsOf } from './pending-memo';
 
@@ -25,6 +26,8 @@ export type DeskDecision = { decision: 'approve' | 'reject'; content?: Record<st
 export const isInputAnswer = (d: string): d is InputAnswer => (INPUT_ANSWERS as readonly string[]).includes(d);
 
 const bad = (path: string, message: string) => new RequestValidationError([{ path, message }]);
+/** The body is well formed, but not what this step takes: the step's kind decides (409). */
+const wrongKind = (message: string) => new ConflictException({ statusCode: 409, error: 'Conflict', message });
 
 /**
  * The decision the run takes for `body`. An input's answer is checked against the pending input
@@ -36,11 +39,11 @@ export async function deskDecision(client: Client, workflowId: string, stepId: s
   // Input ids are `<step>~input-<n>`, which no approval id can be: no need to ask the run.
   const isInput = stepId.includes(INPUT_APPROVAL_PART);
   if (!isInputAnswer(decision)) {
-    if (isInput) throw bad('decision', `"${stepId}" is an input: answer it with accept, decline or cancel`);
+    if (isInput) throw wrongKind(`"${stepId}" is an input: answer it with accept, decline or cancel`);
     if (content !== undefined) throw bad('content', 'only taken with "decision": "accept" (an answer to an input)');
     return { decision, ...(choice !== undefined && { choice }) } as DeskDecision;
   }
-  if (!isInput) throw bad('decision', `"${stepId}" is an approval: decide it with approve or reject`);
+  if (!isInput) throw wrongKind(`"${stepId}" is an approval: decide it with approve or reject`);
   if (choice !== undefined) throw bad('choice', 'an input is answered with accept, decline or cancel, not a choice');
   if (decision !== 'accept' && content !== undefined) throw bad('content', 'only taken with "decision": "accept"');
   if (decision === 'accept' && content === undefined)

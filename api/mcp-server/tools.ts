@@ -16,7 +16,7 @@ import { RequestValidationError } from '../validation/request-validation.error';
 import { boundedText } from '../validation/text';
 import { PAGE_TOKEN_PATTERN } from '../workflows/page-token';
 import {
-  approvalBodySchema,
+  approvalDecisionBodySchema,
   clientRunIdSchema,
   idempotencyKeySchema,
   startRunBodySchema,
@@ -199,9 +199,11 @@ export function registerTools(server: McpServer, services: OrchestratorServices,
       stepId: boundedText(1000, { min: 1 }).meta({
         description: 'The waiting step, as list_pending_approvals or get_run (progress.pendingApprovals) shows it.',
       }),
-      decision: approvalBodySchema.shape.decision,
-      comment: approvalBodySchema.shape.comment.meta({ description: 'Recorded with the decision.' }),
-      choice: approvalBodySchema.shape.choice.meta({ description: 'One of the approval’s choices, if it offers any.' }),
+      decision: approvalDecisionBodySchema.shape.decision,
+      comment: approvalDecisionBodySchema.shape.comment.meta({ description: 'Recorded with the decision.' }),
+      choice: approvalDecisionBodySchema.shape.choice.meta({
+        description: 'One of the approval’s choices, if it offers any.',
+      }),
       idempotencyKey: idempotencyKeySchema.meta({
         description: 'Names this decision: a retry with the same key and decision gets the first answer.',
       }),

@@ -127,26 +127,50 @@ export const getRunQuerySchema = z.strictObject({
 });
 export type GetRunQuery = z.infer<typeof getRunQuerySchema>;
 
-export const approvalBodySchema = z.strictObject({
-  decision: z.enum(['approve', 'reject', 'accept', 'decline', 'cancel']).meta({
-    description:
-      'approve or reject an approval; accept (with content), decline or cancel an input (a pending approval of kind input).',
-  }),
-  content: z.record(z.string(), z.unknown()).optional().meta({
-    description: "With accept: the input's answer, matching its requestedSchema (else 400 naming the field).",
-  }),
+const decisionCommon = {
   // Named so a client that still sends it learns why it is refused (an unknown field says less).
   by: z
     .never({ error: 'the decider is the identity of the bearer token: remove "by"' })
     .optional()
     .meta({ description: 'Not accepted: who decides is taken from the bearer token.' }),
   comment: boundedText(10_000).optional(),
+};
+
+/** Deciding an approval. */
+export const approvalDecisionBodySchema = z.strictObject({
+  decision: z.enum(['approve', 'reject']).meta({ description: 'approve or reject an approval.' }),
+  ...decisionCommon,
   /** For approvals that offer choices, e.g. a device escalation's retry / skip / abort. */
   choice: boundedText(100, { min: 1 }).optional(),
 });
+
+/**
+ * The decide route's body: an approval's decision, or an answer to an input (a pending approval of
+ * kind `input`): accept with its content, decline or cancel. Which one a step takes is the step's
+ * kind; the wrong one for it is a 409.
+ */
+export const approvalBodySchema = z.discriminatedUnion('decision', [
+  approvalDecisionBodySchema,
+  z.strictObject({
+    decision: z.literal('accept').meta({ description: 'Accept an input, with its answer.' }),
+    content: z.record(z.string(), z.unknown(), { error: 'required to accept: the answer to the input' }).meta({
+      description: "The input's answer, matching its requestedSchema (else 400 naming the field).",
+    }),
+    ...decisionCommon,
+  }),
+  z.strictObject({
+    decision: z.enum(['decline', 'cancel']).meta({ description: 'Decline or cancel an input.' }),
+    ...decisionCommon,
+  }),
+]);
 export type ApprovalBody = z.infer<typeof approvalBodySchema>;
-/** A decision as the service takes it from any channel (REST body, inbox page, signed link). */
-export type DecisionBody = Pick<ApprovalBody, 'decision' | 'comment' | 'choice' | 'content'>;
+/** A decision as the service takes it from any channel (REST body, inbox page, signed link, MCP). */
+export interface DecisionBody {
+  decision: ApprovalBody['decision'];
+  comment?: string;
+  choice?: string;
+  content?: Record<string, unknown>;
+}
 
 export const stopRunBodySchema = z
   .strictObject({ reason: boundedText(1000).optional() })

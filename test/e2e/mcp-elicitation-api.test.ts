@@ -137,8 +137,10 @@ test('the inbox shows the input with its schema; accepted content reaches the se
   assert.equal(noContent.status, 400);
   assert.match(noContent.body.message, /^content: required to accept/);
   const approve = await decide(workflowId, { decision: 'approve' });
-  assert.equal(approve.status, 400);
-  assert.match(approve.body.message, /^decision: .* is an input: answer it with accept, decline or cancel/);
+  assert.equal(approve.status, 409, 'a well-formed body the step does not take');
+  assert.match(approve.body.message, /is an input: answer it with accept, decline or cancel/);
+  const withChoice = await decide(workflowId, { decision: 'decline', choice: 'x' });
+  assert.equal(withChoice.status, 400, 'an input takes no choice: the schema says so');
   const unknownDecision = await decide(workflowId, { decision: 'maybe' });
   assert.equal(unknownDecision.status, 400);
   assert.match(unknownDecision.body.message, /^decision: /);

@@ -137,7 +137,12 @@ test('a connection without the client certificate is refused', async () => {
   const config = loadTemporalConfig(tlsEnv(proxy.address, false));
   assert.equal(typeof config.access?.tls, 'object');
   await assert.rejects(Connection.connect({ ...temporalConnectOptions(config), connectTimeout: 3_000 }));
-  await assert.rejects(NativeConnection.connect(temporalConnectOptions(config)), /CertificateRequired/);
+  // Under TLS 1.3 the server's alert may reach the client after it has sent its first request: then
+  // it sees the connection closed instead of the alert. The proxy's own record says why (below).
+  await assert.rejects(
+    NativeConnection.connect(temporalConnectOptions(config)),
+    /CertificateRequired|connection closed|operation was canceled/,
+  );
   assert.ok(proxy.refused.length > 0, 'the proxy turned the handshake down');
   assert.match(proxy.refused.join('\n'), /certificate/i);
 });
